@@ -1,0 +1,93 @@
+import { mkdir } from "node:fs/promises";
+import { PGlite } from "@electric-sql/pglite";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
+import { ObolError } from "../errors/obol-error.js";
+import { INT8_OID, int8AsBigintTypes, parseInt8 } from "./int8-parsing.js";
+import { PGliteDialect } from "./pglite-dialect.js";
+
+export type DatabaseKind = "pglite" | "postgres";
+
+export type Database = {
+  kind: DatabaseKind;
+  db: Kysely<any>;
+  close(): Promise<void>;
+};
+
+export type DatabaseConfig = {
+  /** A postgres:// URL (DATABASE_URL). When set, PostgreSQL through a pg.Pool; otherwise embedded PGlite. */
+  url?: string;
+  /** PGlite only: where its files live. Default `./data/pglite`, relative to the working directory. */
+  dataDir?: string;
+  /** PGlite only: keep everything in memory (tests). */
+  memory?: boolean;
+  /** PostgreSQL only: connections in the pool. */
+  poolSize?: number;
+  /** PostgreSQL only: how long to wait for a connection (new or from the pool) before failing. */
+  connectTimeoutMs?: number;
+  /** PostgreSQL only: errors of idle pooled connections (e.g. the server restarted). Default: ignored. */
+  onIdleConnectionError?: (error: Error) => void;
+};
+
+export const DEFAULT_PGLITE_DATA_DIR = "./data/pglite";
+export const DEFAULT_POOL_SIZE = 10;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Opens the storage: PostgreSQL when a URL is given, PGlite otherwise. Both return int8 as bigint and
+ * numeric as string. For PostgreSQL a first query runs here so that a wrong URL fails at startup.
+ */
+export async function openDatabase(config: DatabaseConfig): Promise<Database> {
+  if (config.url !== undefined) {
+    if (config.dataDir !== undefined || config.memory) {
+      throw new ObolError("ERR_DB_CONFIG", "Give either a PostgreSQL url or PGlite options (dataDir/memory), not both");
+    }
+    return openPostgres(config.url, config);
+  }
+  if (config.poolSize !== undefined) {
+    throw new ObolError("ERR_DB_CONFIG", "poolSize applies to PostgreSQL only; PGlite has a single connection");
+  }
+  if (config.memory && config.dataDir !== undefined) {
+    throw new ObolError("ERR_DB_CONFIG", "Give either memory: true or a dataDir for PGlite, not both");
+  }
+  return openPglite(config.memory ? undefined : (config.dataDir ?? DEFAULT_PGLITE_DATA_DIR));
+}
+
+async function openPostgres(url: string, config: DatabaseConfig): Promise<Database> {
+  const poolSize = config.poolSize ?? DEFAULT_POOL_SIZE;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new ObolError("ERR_DB_CONFIG", `poolSize must be a positive integer, got ${poolSize}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    application_name: "obol",
+    types: int8AsBigintTypes,
+  });
+  // Without a listener an idle connection's error (server restart, network cut) is an unhandled 'error'
+  // event and kills the process. The pool already drops that connection; the next query reconnects.
+  pool.on("error", (error) => config.onIdleConnectionError?.(error));
+  try {
+    await pool.query("select 1");
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new ObolError("ERR_DB_UNAVAILABLE", `Cannot connect to PostgreSQL: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  return { kind: "postgres", db, close: () => db.destroy() };
+}
+
+async function openPglite(dataDir: string | undefined): Promise<Database> {
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  // PGlite's own int8 parser returns a number when the value fits in 2^53 and a bigint otherwise, so a
+  // column's JS type would depend on its value. Override it to always return bigint, like the pg pool.
+  const pglite = await PGlite.create({
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    parsers: { [INT8_OID]: parseInt8 },
+  });
+  const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  return { kind: "pglite", db, close: () => db.destroy() };
+}
