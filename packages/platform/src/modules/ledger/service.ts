@@ -1,8 +1,8 @@
-import { AccountFlag, isValidId, type Account, type Id, type ResultCode, type TransferInput } from "@obol/ledger";
+import { AccountFlag, isValidId, type Account, type Id, type ResultCode, type Transfer, type TransferInput } from "@obol/ledger";
 import { sql, type Kysely } from "kysely";
 import { commitBatch } from "./store.js";
 import { LedgerBatcher, defaultBatcherLimits, type BatcherLimits } from "./batcher.js";
-import { accountFromRow, type AccountRow } from "./rows.js";
+import { accountFromRow, transferFromRow, type AccountRow, type TransferRow } from "./rows.js";
 
 export type OwnerType = "user" | "merchant" | "platform";
 
@@ -74,6 +74,12 @@ export class LedgerService {
     if (!isValidId(id)) return undefined;
     const rows = (await sql<AccountRow>`SELECT * FROM ledger_accounts WHERE id = ${id}::uuid`.execute(this.db)).rows;
     return rows[0] === undefined ? undefined : storedAccount(rows[0]);
+  }
+
+  async transfer(id: Id): Promise<Transfer | undefined> {
+    if (!isValidId(id)) return undefined;
+    const rows = (await sql<TransferRow>`SELECT * FROM ledger_transfers WHERE id = ${id}::uuid`.execute(this.db)).rows;
+    return rows[0] === undefined ? undefined : transferFromRow(rows[0]);
   }
 
   async accountsOf(ownerType: OwnerType, ownerId: Id | null): Promise<StoredAccount[]> {

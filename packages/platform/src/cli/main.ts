@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { parseArgs } from "node:util";
+import { ObolError } from "../errors/obol-error.js";
+import { adminCreate } from "./admin.js";
+import { runDemo } from "./demo.js";
+import { ledgerVerify, migrateOnly, start } from "./start.js";
+
+const usage = `obol: the Obol payment platform
+
+Usage:
+  obol start [--demo] [--production] [--port N]   run the platform (PGlite under ./data unless DATABASE_URL is set)
+  obol migrate                                    apply pending database migrations and exit
+  obol admin create --username NAME [--role admin|risk|support] [--password-stdin]
+                                                  create an operator; prints a generated password once
+  obol demo                                       scripted P2P transfer on a throwaway in-memory platform
+  obol ledger verify                              prove every balance equals its postings
+
+Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      demo: { type: "boolean", default: false },
+      production: { type: "boolean", default: false },
+      port: { type: "string" },
+      username: { type: "string" },
+      role: { type: "string", default: "admin" },
+      "password-stdin": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    console.log(usage);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ObolError("ERR_USAGE", "--port must be 0..65535");
+  const overrides = { ...(values.production ? { production: true } : {}), ...(port !== undefined ? { port } : {}) };
+
+  switch (command) {
+    case "start":
+      return start({ demo: values.demo, overrides });
+    case "migrate":
+      return migrateOnly(overrides);
+    case "admin":
+      if (sub !== "create" || values.username === undefined) throw new ObolError("ERR_USAGE", "usage: obol admin create --username NAME [--role admin|risk|support]");
+      return adminCreate({ username: values.username, role: values.role!, passwordFromStdin: values["password-stdin"]!, overrides });
+    case "demo":
+      return runDemo();
+    case "ledger":
+      if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol ledger verify");
+      return ledgerVerify(overrides);
+    default:
+      throw new ObolError("ERR_USAGE", `unknown command '${command}'\n\n${usage}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    if (error instanceof ObolError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      console.error(`obol: ${(error as Error).message}${error instanceof ObolError ? ` (${error.code})` : ""}`);
+      process.exitCode = error instanceof ObolError && error.code === "ERR_USAGE" ? 2 : 1;
+    } else {
+      console.error("obol: unexpected error", error);
+      process.exitCode = 1;
+    }
+  },
+);

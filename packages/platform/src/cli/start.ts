@@ -1,0 +1,98 @@
+import pino from "pino";
+import { loadConfig, type Config } from "../config.js";
+import { seedDemoData, type DemoLogins } from "../demo-data.js";
+import { createPlatform, type Platform, type PlatformOptions } from "../platform.js";
+import type { MigrationProgress } from "../db/migrations.js";
+
+type Overrides = { production?: boolean; port?: number };
+
+/** Shows what a start is doing, on stderr, so stdout stays for logs and results. */
+export function progress(message: string): () => void {
+  const started = performance.now();
+  process.stderr.write(`… ${message}`);
+  return () => process.stderr.write(` done (${Math.round(performance.now() - started)} ms)\n`);
+}
+
+function onMigration(p: MigrationProgress): void {
+  if (p.status === "applied") process.stderr.write(`  migration ${p.id} applied (${Math.round(p.durationMs)} ms)\n`);
+}
+
+export async function openPlatform(config: Config, options: Omit<PlatformOptions, "onMigration">): Promise<Platform> {
+  const where = config.databaseUrl !== undefined ? "PostgreSQL at DATABASE_URL"
+    : options.memory ? "in-memory embedded PostgreSQL (PGlite)" : `embedded PostgreSQL (PGlite) in ${config.dataDir}`;
+  const done = progress(`opening ${where} and migrating\n`);
+  const platform = await createPlatform(config, { ...options, onMigration });
+  done();
+  for (const problem of platform.durability.problems) process.stderr.write(`! not for production: ${problem.message}\n`);
+  return platform;
+}
+
+export async function start(options: { demo: boolean; overrides: Overrides }): Promise<number> {
+  const config = loadConfig(process.env, options.overrides);
+  const logger = pino({
+    level: config.logLevel,
+    // Credentials never reach the logs, whatever a log call includes.
+    redact: { paths: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.token", "*.apiKey"], censor: "[redacted]" },
+  });
+  const platform = await openPlatform(config, {
+    logger,
+    onFatal: (error) => {
+      logger.fatal({ err: error }, "ledger invariant broken: stopping");
+      process.exit(70);
+    },
+  });
+  const logins = options.demo ? await seedDemoData(platform.services) : undefined;
+  const address = await platform.app.listen({ host: config.host, port: config.port });
+  printBanner(address, config, options.demo, logins);
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) { process.stderr.write("second signal: exiting now\n"); process.exit(1); }
+    stopping = true;
+    logger.info({ signal }, "shutting down: draining requests and ledger batches");
+    const timer = setTimeout(() => { logger.error("shutdown grace period over: exiting"); process.exit(1); }, config.limits.shutdownGraceMs);
+    platform.stop().then(() => { clearTimeout(timer); logger.info("stopped"); process.exit(0); }, (error) => { logger.error({ err: error }, "shutdown failed"); process.exit(1); });
+  };
+  process.once("SIGINT", () => shutdown("SIGINT"));
+  process.once("SIGTERM", () => shutdown("SIGTERM"));
+  return new Promise<number>(() => {}); // runs until a signal
+}
+
+function printBanner(address: string, config: Config, demo: boolean, logins: DemoLogins | undefined): void {
+  const lines = [
+    "",
+    `Obol is running at ${address}  (${config.production ? "production" : "development"} mode, currencies ${config.currencies.join(", ")})`,
+    `  API docs:  ${address}/docs`,
+    `  Health:    ${address}/health    Metrics: ${address}/metrics`,
+  ];
+  if (logins !== undefined) {
+    lines.push("", "Demo logins (generated now, shown this once, stored only as hashes):");
+    for (const user of logins.users) lines.push(`  user      ${user.msisdn}  password ${user.password}   (${user.displayName})`);
+    lines.push(`  operator  ${logins.operator.username}  password ${logins.operator.password}`);
+    lines.push(`  merchant  ${logins.merchant.legalName}  API key ${logins.merchant.apiKey}`);
+    lines.push("", `Try: curl -s -X POST ${address}/v1/auth/login -H 'content-type: application/json' -d '{"msisdn":"${logins.users[0]!.msisdn}","password":"${logins.users[0]!.password}"}'`);
+  } else if (demo) {
+    lines.push("", `Demo data already exists in ${config.dataDir}; its logins were printed when it was created.`, `To start over, stop Obol and delete ${config.dataDir}.`);
+  }
+  console.log(lines.join("\n") + "\n");
+}
+
+export async function migrateOnly(overrides: Overrides): Promise<number> {
+  const platform = await openPlatform(loadConfig(process.env, overrides), { logger: false });
+  await platform.stop();
+  return 0;
+}
+
+export async function ledgerVerify(overrides: Overrides): Promise<number> {
+  const platform = await openPlatform(loadConfig(process.env, overrides), { logger: false });
+  try {
+    const report = await platform.services.ledger.verify();
+    console.log(`accounts checked: ${report.accounts}; sum of all postings: ${report.postingsSum}; mismatches: ${report.mismatches.length}`);
+    for (const m of report.mismatches) console.log(`  ${m.accountId}: stored ${JSON.stringify(m.stored, big)} computed ${JSON.stringify(m.computed, big)}`);
+    return report.mismatches.length === 0 && report.postingsSum === 0n ? 0 : 1;
+  } finally {
+    await platform.stop();
+  }
+}
+
+const big = (_key: string, value: unknown) => (typeof value === "bigint" ? value.toString() : value);

@@ -1,0 +1,62 @@
+import { ObolError } from "./errors/obol-error.js";
+import { isIsoCurrency } from "./money.js";
+
+export interface Config {
+  production: boolean;
+  host: string;
+  port: number;
+  /** PostgreSQL server; when absent, embedded PGlite under dataDir. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Currencies the platform holds; every user and merchant gets an account in each. */
+  currencies: string[];
+  logLevel: string;
+  limits: {
+    bodyBytesMax: number;
+    sessionTtlMs: number;
+    bankTransferAmountMax: bigint;
+    shutdownGraceMs: number;
+    dbPoolSize: number;
+  };
+}
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/**
+ * Reads the configuration from the environment (12-factor), with safe defaults for a local
+ * run. There is no default secret anywhere: nothing here is one.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boolean; port?: number } = {}): Config {
+  const production = overrides.production ?? env.NODE_ENV === "production";
+  const currencies = (env.OBOL_CURRENCIES ?? "KES").split(",").map((c) => c.trim()).filter(Boolean);
+  for (const currency of currencies) {
+    if (!isIsoCurrency(currency)) throw new ObolError("ERR_CONFIG", `OBOL_CURRENCIES: ${currency} is not an ISO 4217 code`);
+  }
+  if (currencies.length === 0 || currencies.length > 16) throw new ObolError("ERR_CONFIG", "OBOL_CURRENCIES must list 1 to 16 currencies");
+  const logLevel = env.LOG_LEVEL ?? "info";
+  if (!logLevels.includes(logLevel)) throw new ObolError("ERR_CONFIG", `LOG_LEVEL must be one of ${logLevels.join(", ")}`);
+  return {
+    production,
+    host: env.HOST ?? "127.0.0.1",
+    port: overrides.port ?? integer(env, "PORT", 3000, 0, 65535),
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.OBOL_DATA_DIR ?? "./data",
+    currencies,
+    logLevel,
+    limits: {
+      bodyBytesMax: integer(env, "OBOL_BODY_BYTES_MAX", 16 * 1024, 1024, 1024 * 1024),
+      sessionTtlMs: integer(env, "OBOL_SESSION_TTL_SECONDS", 900, 60, 86_400) * 1000,
+      bankTransferAmountMax: BigInt(integer(env, "OBOL_BANK_TRANSFER_AMOUNT_MAX", 100_000_000, 1, Number.MAX_SAFE_INTEGER)),
+      shutdownGraceMs: integer(env, "OBOL_SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
+      dbPoolSize: integer(env, "OBOL_DB_POOL_SIZE", 10, 1, 200),
+    },
+  };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const text = env[name];
+  if (text === undefined || text === "") return fallback;
+  const value = Number(text);
+  if (!Number.isSafeInteger(value) || value < min || value > max) throw new ObolError("ERR_CONFIG", `${name} must be an integer in ${min}..${max}`);
+  return value;
+}

@@ -1,0 +1,64 @@
+/**
+ * Every error code the API can return, with its HTTP status and a default message. Codes are
+ * stable: clients match on them. A code is never reused for another meaning; retired codes stay
+ * listed. The body is always { "error": { "code", "message", "details"? } }.
+ */
+export const apiErrors = {
+  ERR_VALIDATION: [400, "The request does not match the schema"],
+  ERR_MALFORMED_JSON: [400, "The body is not valid JSON"],
+  ERR_AMOUNT_INVALID: [400, "amount must be a string of minor units, 1 to 9223372036854775807"],
+  ERR_CURRENCY_UNKNOWN: [400, "currency is not an ISO 4217 code"],
+  ERR_MSISDN_INVALID: [400, "MSISDN must be in E.164 form, e.g. +254700000001"],
+  ERR_IDEMPOTENCY_KEY_REQUIRED: [400, "This request moves money and needs an Idempotency-Key header"],
+  ERR_IDEMPOTENCY_KEY_INVALID: [400, "Idempotency-Key must be 8 to 255 visible ASCII characters"],
+  ERR_UNAUTHENTICATED: [401, "Missing or invalid credentials"],
+  ERR_INVALID_CREDENTIALS: [401, "Wrong login or password"],
+  ERR_FORBIDDEN: [403, "Not allowed for this caller"],
+  ERR_USER_SUSPENDED: [403, "The user is not active"],
+  ERR_MERCHANT_NOT_APPROVED: [403, "The merchant is not approved"],
+  ERR_NOT_FOUND: [404, "Not found"],
+  ERR_ROUTE_NOT_FOUND: [404, "No such route"],
+  ERR_RECIPIENT_NOT_FOUND: [404, "No active user has that MSISDN"],
+  ERR_ACCOUNT_NOT_FOUND: [404, "No such account"],
+  ERR_MERCHANT_NOT_FOUND: [404, "No such merchant"],
+  ERR_IDEMPOTENCY_MISMATCH: [409, "This Idempotency-Key was used with a different request"],
+  ERR_MSISDN_TAKEN: [409, "A user with this MSISDN exists"],
+  ERR_USERNAME_TAKEN: [409, "An operator with this username exists"],
+  ERR_MERCHANT_STATE: [409, "The merchant is not in a state that allows this"],
+  ERR_BODY_TOO_LARGE: [413, "The body is too large"],
+  ERR_UNSUPPORTED_MEDIA_TYPE: [415, "Send application/json"],
+  ERR_CURRENCY_UNSUPPORTED: [422, "This platform does not hold that currency"],
+  ERR_SELF_TRANSFER: [422, "Payer and payee are the same"],
+  ERR_INSUFFICIENT_FUNDS: [422, "Not enough funds"],
+  ERR_ACCOUNT_FROZEN: [422, "An account of this transfer is frozen"],
+  ERR_AMOUNT_LIMIT: [422, "The amount is above the limit for this operation"],
+  ERR_LOGIN_LOCKED: [429, "Too many failed logins; try again later"],
+  ERR_RATE_LIMITED: [429, "Too many requests"],
+  ERR_INTERNAL: [500, "Internal error"],
+  ERR_LEDGER_BUSY: [503, "The ledger is busy; retry with the same Idempotency-Key"],
+  ERR_LEDGER_UNAVAILABLE: [503, "The ledger is unavailable; retry with the same Idempotency-Key"],
+  ERR_SHUTTING_DOWN: [503, "The server is shutting down; retry with the same Idempotency-Key"],
+  ERR_NOT_READY: [503, "Not ready"],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ApiErrorCode = keyof typeof apiErrors;
+
+export function statusOf(code: ApiErrorCode): number {
+  return apiErrors[code][0];
+}
+
+export function isApiErrorCode(code: string): code is ApiErrorCode {
+  return Object.hasOwn(apiErrors, code);
+}
+
+/** What a handler throws (or a service returns) to answer with a documented error. */
+export class ApiError extends Error {
+  constructor(readonly code: ApiErrorCode, message?: string, readonly details?: unknown) {
+    super(message ?? apiErrors[code][1]);
+    this.name = "ApiError";
+  }
+}
+
+export function errorBody(code: ApiErrorCode, message?: string, details?: unknown) {
+  return { error: { code, message: message ?? apiErrors[code][1], ...(details === undefined ? {} : { details }) } };
+}

@@ -1,0 +1,52 @@
+import type { FastifyRequest } from "fastify";
+import { ApiError } from "../errors/api-errors.js";
+import type { AuthService } from "../modules/auth/service.js";
+import type { OperatorRole, PartiesService, User, Merchant } from "../modules/parties/service.js";
+
+/** Who is calling, from the Authorization header: a user or operator token, or a merchant API key. */
+export type Caller =
+  | { type: "user"; user: User }
+  | { type: "operator"; operatorId: string; role: OperatorRole }
+  | { type: "merchant"; merchant: Merchant };
+
+export class CallerResolver {
+  constructor(private readonly auth: AuthService, private readonly parties: PartiesService) {}
+
+  async resolve(request: FastifyRequest): Promise<Caller> {
+    const header = request.headers.authorization;
+    const match = typeof header === "string" ? /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(header) : null;
+    if (match === null) throw new ApiError("ERR_UNAUTHENTICATED");
+    const secret = match[1]!;
+    if (secret.startsWith("obol_sk_")) {
+      const merchantId = await this.auth.merchantForApiKey(secret);
+      const merchant = merchantId === undefined ? undefined : await this.parties.merchantById(merchantId);
+      if (merchant === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
+      return { type: "merchant", merchant };
+    }
+    const session = await this.auth.session(secret);
+    if (session === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
+    if (session.subjectType === "operator") return { type: "operator", operatorId: session.subjectId, role: session.role as OperatorRole };
+    const user = await this.parties.userById(session.subjectId);
+    if (user === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
+    if (user.status !== "active") throw new ApiError("ERR_USER_SUSPENDED");
+    return { type: "user", user };
+  }
+
+  async user(request: FastifyRequest): Promise<User> {
+    const caller = await this.resolve(request);
+    if (caller.type !== "user") throw new ApiError("ERR_FORBIDDEN");
+    return caller.user;
+  }
+
+  async operator(request: FastifyRequest, roles: readonly OperatorRole[]): Promise<{ operatorId: string; role: OperatorRole }> {
+    const caller = await this.resolve(request);
+    if (caller.type !== "operator" || !roles.includes(caller.role)) throw new ApiError("ERR_FORBIDDEN");
+    return caller;
+  }
+
+  async merchant(request: FastifyRequest): Promise<Merchant> {
+    const caller = await this.resolve(request);
+    if (caller.type !== "merchant") throw new ApiError("ERR_FORBIDDEN");
+    return caller.merchant;
+  }
+}

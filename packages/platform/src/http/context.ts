@@ -1,0 +1,20 @@
+import type { Kysely } from "kysely";
+import type { AuthService } from "../modules/auth/service.js";
+import type { IdempotencyService } from "../modules/idempotency/service.js";
+import type { LedgerService } from "../modules/ledger/index.js";
+import type { PartiesService } from "../modules/parties/service.js";
+import type { WalletService } from "../modules/wallet/service.js";
+import type { CallerResolver } from "./caller.js";
+
+/** What routes may call: module services, never tables. */
+export interface RouteContext {
+  db: Kysely<any>;
+  ledger: LedgerService;
+  parties: PartiesService;
+  auth: AuthService;
+  idempotency: IdempotencyService;
+  wallet: WalletService;
+  callers: CallerResolver;
+  /** False while starting or shutting down: /ready answers 503. */
+  isAcceptingWork: () => boolean;
+}

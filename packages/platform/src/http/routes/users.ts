@@ -1,0 +1,117 @@
+import { z } from "zod";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { ApiError } from "../../errors/api-errors.js";
+import { parseAmount } from "../../money.js";
+import { decoyHash, verifyPassword } from "../../modules/parties/passwords.js";
+import { transferCodes, type Outcome, type MovementReceipt } from "../../modules/wallet/service.js";
+import type { RouteContext } from "../context.js";
+import { failure, idempotent, type Answer } from "../idempotent.js";
+import { amount, currency, msisdn, pageLimit, password } from "../schemas.js";
+
+const kindByCode = new Map<number, string>([[transferCodes.p2p, "p2p"], [transferCodes.topUp, "top_up"], [transferCodes.withdrawal, "withdrawal"]]);
+const bearer = [{ bearerAuth: [] }];
+
+function answer(outcome: Outcome<MovementReceipt>): Answer {
+  return outcome.ok ? { status: 201, body: outcome.value } : failure(outcome.code);
+}
+
+/** Users: register, log in, see balances and history, move money. */
+export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.post("/users", {
+      schema: {
+        tags: ["users"], summary: "Register a user; creates a wallet in each platform currency",
+        body: z.strictObject({ msisdn, displayName: z.string().trim().min(1).max(64), password }),
+      },
+    }, async (request, reply) => {
+      const created = await ctx.parties.createUser(request.body);
+      if (!created.ok) throw new ApiError(created.code);
+      return reply.code(201).send(created.user);
+    });
+
+    app.post("/auth/login", {
+      schema: { tags: ["users"], summary: "Log a user in; returns a short-lived bearer token", body: z.strictObject({ msisdn, password: z.string().max(128) }) },
+    }, async (request, reply) => {
+      const { msisdn: login, password: given } = request.body;
+      if (await ctx.auth.isLocked(login)) throw new ApiError("ERR_LOGIN_LOCKED");
+      const user = await ctx.parties.userByMsisdn(login);
+      const valid = await verifyPassword(given, user?.passwordHash ?? (await decoyHash));
+      if (user === undefined || !valid) {
+        await ctx.auth.recordFailure(login);
+        throw new ApiError("ERR_INVALID_CREDENTIALS");
+      }
+      if (user.status !== "active") throw new ApiError("ERR_USER_SUSPENDED");
+      await ctx.auth.clearFailures(login);
+      const session = await ctx.auth.issueSession("user", user.id, null);
+      return reply.send({ token: session.token, expiresAt: session.expiresAt.toISOString(), userId: user.id });
+    });
+
+    app.get("/me", { schema: { tags: ["users"], summary: "The calling user", security: bearer } }, async (request) => {
+      return ctx.callers.user(request);
+    });
+
+    app.get("/me/balance", { schema: { tags: ["users"], summary: "Balances of the caller's wallets", security: bearer } }, async (request) => {
+      const user = await ctx.callers.user(request);
+      return { balances: await ctx.wallet.balances(user.id) };
+    });
+
+    app.get("/me/history", {
+      schema: {
+        tags: ["users"], summary: "Posted movements of a wallet, newest first", security: bearer,
+        querystring: z.strictObject({ currency: currency.optional(), limit: pageLimit, before: z.string().regex(/^[0-9]{1,18}$/).optional() }),
+      },
+    }, async (request) => {
+      const user = await ctx.callers.user(request);
+      const balances = await ctx.wallet.balances(user.id);
+      const wallet = balances.find((b) => b.currency === (request.query.currency ?? ctx.wallet.currencies[0]));
+      if (wallet === undefined) throw new ApiError("ERR_CURRENCY_UNSUPPORTED");
+      const entries = await ctx.ledger.history(wallet.accountId, { limit: request.query.limit, ...(request.query.before ? { beforeSeq: BigInt(request.query.before) } : {}) });
+      return {
+        currency: wallet.currency,
+        entries: entries.map((e) => ({
+          transferId: e.transferId, kind: kindByCode.get(e.code) ?? "other", direction: e.amount < 0n ? "debit" : "credit",
+          amount: (e.amount < 0n ? -e.amount : e.amount).toString(), createdAt: new Date(e.createdAt).toISOString(), cursor: e.seq.toString(),
+        })),
+        next: entries.length === request.query.limit ? entries.at(-1)!.seq.toString() : null,
+      };
+    });
+
+    const moneyHeaders = z.object({ "idempotency-key": z.string().optional() });
+
+    app.post("/transfers", {
+      schema: {
+        tags: ["users"], summary: "Send money to another user (P2P). Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
+        body: z.strictObject({ toMsisdn: msisdn, amount, currency }),
+      },
+    }, async (request, reply) => {
+      const user = await ctx.callers.user(request);
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "p2p", async (transferId) => answer(await ctx.wallet.p2p(user, {
+        toMsisdn: request.body.toMsisdn, amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0),
+      })));
+    });
+
+    app.post("/me/top-ups", {
+      schema: {
+        tags: ["users"], summary: "Add money from the bank (clearing account). Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
+        body: z.strictObject({ amount, currency }),
+      },
+    }, async (request, reply) => {
+      const user = await ctx.callers.user(request);
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "top_up", async (transferId) => answer(await ctx.wallet.topUp(user, {
+        amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0),
+      })));
+    });
+
+    app.post("/me/withdrawals", {
+      schema: {
+        tags: ["users"], summary: "Send money back to the bank. Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
+        body: z.strictObject({ amount, currency }),
+      },
+    }, async (request, reply) => {
+      const user = await ctx.callers.user(request);
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "withdrawal", async (transferId) => answer(await ctx.wallet.withdraw(user, {
+        amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0),
+      })));
+    });
+  };
+}
