@@ -1,0 +1,60 @@
+/**
+ * Runs the real `obol start` as a child process (the compiled CLI), for tests that kill it,
+ * restart it or run several of it against one PostgreSQL.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+export const cliPath = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+export interface PlatformProcess {
+  url: string;
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export function spawnPlatform(options: { databaseUrl?: string; port: number; args?: string[]; env?: Record<string, string> }): PlatformProcess {
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", PORT: String(options.port),
+    OBOL_SESSION_TTL_SECONDS: "3600", ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
+  };
+  const child = spawn(process.execPath, [cliPath, "start", ...(options.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk) => (output += chunk));
+  child.stderr!.on("data", (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    url: `http://127.0.0.1:${options.port}`, child, output: () => output, exited,
+    async kill(signal = "SIGKILL") {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Waits until /ready answers 200, or fails with the process output when it exits or times out. */
+export async function waitReady(platform: PlatformProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited = false;
+  void platform.exited.then(() => (exited = true));
+  while (Date.now() < deadline && !exited) {
+    try {
+      const response = await fetch(`${platform.url}/ready`);
+      if (response.ok) return;
+    } catch { /* not listening yet */ }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`platform did not become ready:\n${platform.output()}`);
+}
