@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cliPath } from "../support/platform-process.js";
+
+function obol(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdin.end(stdin ?? "");
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let dataDir: string;
+before(async () => { dataDir = await mkdtemp(join(tmpdir(), "obol-cli-")); });
+after(async () => { await rm(dataDir, { recursive: true, force: true }); });
+
+describe("obol CLI", { timeout: 120_000 }, () => {
+  test("obol demo makes a P2P transfer over HTTP and proves the ledger", async () => {
+    const { code, stdout } = await obol(["demo"]);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /Amina Otieno\s+\+254700000001\s+5,000\.00 KES/);
+    assert.match(stdout, /Amina Otieno\s+\+254700000001\s+3,749\.50 KES/);
+    assert.match(stdout, /Brian Kamau\s+\+254700000002\s+6,250\.50 KES/);
+    assert.match(stdout, /every balance equals its postings/);
+  });
+
+  test("obol admin create generates a password once, refuses a duplicate and a bad role", async () => {
+    const env = { OBOL_DATA_DIR: dataDir };
+    const first = await obol(["admin", "create", "--username", "root-admin"], env);
+    assert.equal(first.code, 0, first.stderr);
+    const password = /password: (\S+)/.exec(first.stdout)?.[1];
+    assert.ok(password !== undefined && password.length >= 20, "a strong generated password is printed");
+    const again = await obol(["admin", "create", "--username", "root-admin"], env);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /ERR_USERNAME_TAKEN/);
+    const badRole = await obol(["admin", "create", "--username", "x-admin", "--role", "god"], env);
+    assert.equal(badRole.code, 2);
+    const fromStdin = await obol(["admin", "create", "--username", "risk-1", "--role", "risk", "--password-stdin"], env, "short\n");
+    assert.equal(fromStdin.code, 2, "a too-short password from stdin is refused");
+  });
+
+  test("obol migrate, then obol ledger verify on the same data", async () => {
+    const env = { OBOL_DATA_DIR: dataDir };
+    assert.equal((await obol(["migrate"], env)).code, 0);
+    const verify = await obol(["ledger", "verify"], env);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /mismatches: 0/);
+  });
+
+  test("usage errors exit 2 with help", async () => {
+    const unknown = await obol(["fly"]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command 'fly'/);
+    assert.equal((await obol(["--help"])).code, 0);
+  });
+});
