@@ -40,6 +40,9 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  // The API takes JSON only: without this, Fastify's built-in text/plain parser lets a text body through to
+  // validation (400 ERR_VALIDATION) instead of answering 415 ERR_UNSUPPORTED_MEDIA_TYPE.
+  app.removeContentTypeParser("text/plain");
 
   const metrics = createMetrics(ctx.ledger);
   app.addHook("onSend", async (request, reply, payload) => {

@@ -11,6 +11,8 @@ export const currency = z.string().max(3).refine(isIsoCurrency, "must be an ISO 
 export const msisdn = z.string().max(16).regex(/^\+[1-9][0-9]{7,14}$/, "must be E.164").meta({ example: "+254700000001" });
 export const password = z.string().min(10).max(128);
 export const uuid = z.uuid();
+/** PostgreSQL text cannot hold NUL: free-text fields refuse it here (400) instead of failing in the database (500). */
+export const noNul = [(text: string) => !text.includes("\u0000"), "must not contain NUL"] as const;
 
 export const fieldErrorCodes: Record<string, "ERR_AMOUNT_INVALID" | "ERR_CURRENCY_UNKNOWN" | "ERR_MSISDN_INVALID"> = {
   amount: "ERR_AMOUNT_INVALID",

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { ApiError } from "../../errors/api-errors.js";
 import { decoyHash, verifyPassword } from "../../modules/parties/passwords.js";
 import type { RouteContext } from "../context.js";
-import { pageLimit, uuid } from "../schemas.js";
+import { noNul, pageLimit, uuid } from "../schemas.js";
 
 const bearer = [{ bearerAuth: [] }];
 
@@ -11,7 +11,7 @@ const bearer = [{ bearerAuth: [] }];
 export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post("/admin/login", {
-      schema: { tags: ["admin"], summary: "Log an operator in", body: z.strictObject({ username: z.string().max(32), password: z.string().max(128) }) },
+      schema: { tags: ["admin"], summary: "Log an operator in", body: z.strictObject({ username: z.string().max(32).refine(...noNul), password: z.string().max(128) }) },
     }, async (request, reply) => {
       const login = `operator:${request.body.username}`;
       if (await ctx.auth.isLocked(login)) throw new ApiError("ERR_LOGIN_LOCKED");

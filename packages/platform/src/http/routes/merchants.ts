@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { RouteContext } from "../context.js";
+import { noNul } from "../schemas.js";
 
 /** Merchants sign up themselves (pending until an operator approves) and call with an API key. */
 export function merchantRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
@@ -8,7 +9,7 @@ export function merchantRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post("/merchants", {
       schema: {
         tags: ["merchants"], summary: "Sign up a merchant (status pending). The API key in the answer is shown once.",
-        body: z.strictObject({ legalName: z.string().trim().min(1).max(128), category: z.string().regex(/^[0-9]{4}$/).meta({ description: "ISO 18245 merchant category code", example: "5814" }) }),
+        body: z.strictObject({ legalName: z.string().trim().min(1).max(128).refine(...noNul), category: z.string().regex(/^[0-9]{4}$/).meta({ description: "ISO 18245 merchant category code", example: "5814" }) }),
       },
     }, async (request, reply) => {
       const merchant = await ctx.parties.createMerchant(request.body);

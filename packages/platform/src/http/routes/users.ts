@@ -6,7 +6,7 @@ import { decoyHash, verifyPassword } from "../../modules/parties/passwords.js";
 import { transferCodes, type Outcome, type MovementReceipt } from "../../modules/wallet/service.js";
 import type { RouteContext } from "../context.js";
 import { failure, idempotent, type Answer } from "../idempotent.js";
-import { amount, currency, msisdn, pageLimit, password } from "../schemas.js";
+import { amount, currency, msisdn, noNul, pageLimit, password } from "../schemas.js";
 
 const kindByCode = new Map<number, string>([[transferCodes.p2p, "p2p"], [transferCodes.topUp, "top_up"], [transferCodes.withdrawal, "withdrawal"]]);
 const bearer = [{ bearerAuth: [] }];
@@ -21,7 +21,7 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post("/users", {
       schema: {
         tags: ["users"], summary: "Register a user; creates a wallet in each platform currency",
-        body: z.strictObject({ msisdn, displayName: z.string().trim().min(1).max(64), password }),
+        body: z.strictObject({ msisdn, displayName: z.string().trim().min(1).max(64).refine(...noNul), password }),
       },
     }, async (request, reply) => {
       const created = await ctx.parties.createUser(request.body);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { ResultCode, Transfer } from "@obol/ledger";
+import { AccountFlag, type ResultCode, type Transfer } from "@obol/ledger";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
 import type { LedgerService, StoredAccount } from "../ledger/index.js";
 import { walletKind, type PartiesService, type User } from "../parties/service.js";
@@ -94,7 +94,7 @@ export class WalletService {
     kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null,
   ): Promise<Outcome<MovementReceipt>> {
     const [result] = await this.ledger.submit([{ id: transferId, kind: "posted", debitAccountId: from.id, creditAccountId: to.id, amount, code }]);
-    const failure = failureCode(result!);
+    const failure = failureCode(result!, from, amount);
     if (failure !== undefined) return { ok: false, code: failure };
     // The receipt is built from the stored transfer, so a replay answers exactly as the first time.
     const transfer: Transfer | undefined = await this.ledger.transfer(transferId);
@@ -107,7 +107,7 @@ export class WalletService {
 }
 
 /** How a ledger result reaches the caller; undefined means the transfer is in the ledger. */
-function failureCode(result: ResultCode): ApiErrorCode | undefined {
+function failureCode(result: ResultCode, from: StoredAccount, amount: bigint): ApiErrorCode | undefined {
   switch (result) {
     case "ok":
     case "exists":
@@ -118,6 +118,11 @@ function failureCode(result: ResultCode): ApiErrorCode | undefined {
       return "ERR_ACCOUNT_FROZEN";
     case "exists_with_different_fields":
       return "ERR_IDEMPOTENCY_MISMATCH";
+    case "overflow":
+      // A balance counter would pass 2^63-1 (the ledger checks this before funds): a payer whose wallet
+      // cannot cover the amount is told so; otherwise the amount is above what the accounts can hold.
+      return (from.flags & AccountFlag.debitsMustNotExceedCredits) !== 0 && from.debitsPosted + from.debitsPending + amount > from.creditsPosted
+        ? "ERR_INSUFFICIENT_FUNDS" : "ERR_AMOUNT_LIMIT";
     default:
       // Every other code means the wallet built a transfer the rules refuse: a bug, not bad input.
       throw new Error(`ledger refused a wallet transfer: ${result}`);

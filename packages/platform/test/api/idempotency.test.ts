@@ -1,0 +1,207 @@
+// Specification: a money-moving request runs at most once per (caller, Idempotency-Key). The same key
+// with the same body replays the stored answer (status and body, flagged idempotent-replayed); with
+// another body it is refused; keys of different callers never meet; concurrent twins move money
+// once; a business refusal is an answer like any other; keys are kept at least 24 hours.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { assertEveryResponseWellFormed, ledgerTransferCount, openHarness, snapshot, storedAnswer, wallet, type Harness } from "./harness.js";
+
+const hour = 60 * 60_000;
+
+let h: Harness;
+before(async () => {
+  h = await openHarness();
+});
+after(async () => {
+  await h?.stop();
+});
+
+function newKey(): string {
+  return `idem-${randomUUID()}`;
+}
+
+async function posted(userId: string): Promise<bigint> {
+  return BigInt((await wallet(h, userId)).posted);
+}
+
+test("same key and same body: the answer is replayed identically and money moves once", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "1250", currency: h.currency };
+  const [a0, b0, n0] = [await posted(h.a.id), await posted(h.b.id), await ledgerTransferCount(h)];
+
+  const first = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(first.status, 201, first.text);
+  assert.equal(first.headers["idempotent-replayed"], undefined, "a first answer is not a replay");
+  assert.equal(first.body.amount, "1250");
+  assert.equal(first.body.kind, "p2p");
+
+  for (let i = 0; i < 3; i++) {
+    const again = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+    assert.equal(again.status, 201);
+    assert.equal(again.headers["idempotent-replayed"], "true");
+    // Equal as JSON; not byte for byte: the stored answer is jsonb, which reorders object keys.
+    assert.deepEqual(again.body, first.body, "the replayed body differs from the first answer");
+  }
+  // The same JSON written differently (key order, spacing) is the same request.
+  const reordered = await h.call("POST", "/v1/transfers", {
+    token: h.a.token, idem: key, raw: `{ "currency": "${h.currency}",  "amount": "1250", "toMsisdn": "${h.b.msisdn}" }`,
+  });
+  assert.equal(reordered.status, 201, reordered.text);
+  assert.equal(reordered.headers["idempotent-replayed"], "true");
+  assert.deepEqual(reordered.body, first.body);
+
+  assert.equal(await posted(h.a.id), a0 - 1250n);
+  assert.equal(await posted(h.b.id), b0 + 1250n);
+  assert.equal(await ledgerTransferCount(h), n0 + 1);
+});
+
+test("same key and another body: 409 ERR_IDEMPOTENCY_MISMATCH, nothing moves", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "300", currency: h.currency };
+  const first = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(first.status, 201, first.text);
+  const before = await snapshot(h);
+
+  for (const [url, json] of [
+    ["/v1/transfers", { ...body, amount: "301" }],
+    ["/v1/transfers", { ...body, toMsisdn: "+254799999999" }],
+    // The same body sent to another money-moving endpoint is another request too.
+    ["/v1/me/withdrawals", { amount: "300", currency: h.currency }],
+    ["/v1/me/top-ups", { amount: "300", currency: h.currency }],
+  ] as const) {
+    const reply = await h.call("POST", url, { token: h.a.token, idem: key, json });
+    assert.equal(reply.status, 409, `${url} ${JSON.stringify(json)}: ${reply.text}`);
+    assert.equal(reply.body.error.code, "ERR_IDEMPOTENCY_MISMATCH");
+    assert.equal(reply.headers["idempotent-replayed"], undefined);
+  }
+  assert.deepEqual(await snapshot(h), before, "a mismatched request wrote something");
+  // The original answer is still there.
+  const replay = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(replay.status, 201);
+  assert.equal(replay.headers["idempotent-replayed"], "true");
+  assert.deepEqual(replay.body, first.body);
+});
+
+test("keys are scoped per caller: B reusing A's key makes B's own movement, not a replay of A's", async () => {
+  const key = newKey();
+  const body = { amount: "777", currency: h.currency };
+  const [a0, b0, n0] = [await posted(h.a.id), await posted(h.b.id), await ledgerTransferCount(h)];
+
+  const byA = await h.call("POST", "/v1/me/top-ups", { token: h.a.token, idem: key, json: body });
+  assert.equal(byA.status, 201, byA.text);
+  const byB = await h.call("POST", "/v1/me/top-ups", { token: h.b.token, idem: key, json: body });
+  assert.equal(byB.status, 201, byB.text);
+  assert.equal(byB.headers["idempotent-replayed"], undefined, "B got a replay of A's answer");
+  assert.notEqual(byB.body.transferId, byA.body.transferId);
+  assert.equal(byB.body.to, h.b.msisdn);
+  assert.equal(byA.body.to, h.a.msisdn);
+
+  // And a P2P with A's key, by B, to A: B pays, although A used this key for something else.
+  const p2p = await h.call("POST", "/v1/transfers", { token: h.b.token, idem: key, json: { toMsisdn: h.a.msisdn, amount: "5", currency: h.currency } });
+  assert.equal(p2p.status, 409, "B's own key is now bound to B's top-up");
+  assert.equal(p2p.body.error.code, "ERR_IDEMPOTENCY_MISMATCH");
+  const p2pKeyOfA = newKey();
+  const aPays = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: p2pKeyOfA, json: { toMsisdn: h.b.msisdn, amount: "5", currency: h.currency } });
+  assert.equal(aPays.status, 201, aPays.text);
+  const bPays = await h.call("POST", "/v1/transfers", { token: h.b.token, idem: p2pKeyOfA, json: { toMsisdn: h.a.msisdn, amount: "5", currency: h.currency } });
+  assert.equal(bPays.status, 201, bPays.text);
+  assert.equal(bPays.headers["idempotent-replayed"], undefined);
+  assert.equal(bPays.body.from, h.b.msisdn);
+  assert.notEqual(bPays.body.transferId, aPays.body.transferId);
+
+  assert.equal(await posted(h.a.id), a0 + 777n - 5n + 5n);
+  assert.equal(await posted(h.b.id), b0 + 777n + 5n - 5n);
+  assert.equal(await ledgerTransferCount(h), n0 + 4);
+});
+
+test("50 concurrent identical requests with one key: all 201 with the same transferId, one ledger effect", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "4321", currency: h.currency };
+  const [a0, b0, n0] = [await posted(h.a.id), await posted(h.b.id), await ledgerTransferCount(h)];
+
+  const replies = await Promise.all(Array.from({ length: 50 }, () => h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body })));
+  for (const reply of replies) assert.equal(reply.status, 201, reply.text);
+  const ids = new Set(replies.map((r) => r.body.transferId));
+  assert.equal(ids.size, 1, `several transfer ids: ${[...ids].join(", ")}`);
+  for (const reply of replies) assert.deepEqual(reply.body, replies[0]!.body, "the 50 answers differ");
+
+  assert.equal(await posted(h.a.id), a0 - 4321n);
+  assert.equal(await posted(h.b.id), b0 + 4321n);
+  assert.equal(await ledgerTransferCount(h), n0 + 1);
+  const stored = await storedAnswer(h, h.a.id, key);
+  assert.equal(stored?.status, 201);
+  assert.deepEqual(stored?.response, replies[0]!.body);
+});
+
+test("concurrent requests with one key and different bodies: one wins, the others get 409, money moves once", async () => {
+  const key = newKey();
+  const [a0, n0] = [await posted(h.a.id), await ledgerTransferCount(h)];
+  const replies = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+    h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: { toMsisdn: h.b.msisdn, amount: String(100 + i), currency: h.currency } })));
+  const won = replies.filter((r) => r.status === 201);
+  assert.equal(won.length, 1, replies.map((r) => r.status).join(","));
+  for (const reply of replies.filter((r) => r.status !== 201)) {
+    assert.equal(reply.status, 409, reply.text);
+    assert.equal(reply.body.error.code, "ERR_IDEMPOTENCY_MISMATCH");
+  }
+  assert.equal(await posted(h.a.id), a0 - BigInt(won[0]!.body.amount));
+  assert.equal(await ledgerTransferCount(h), n0 + 1);
+});
+
+test("a business refusal (422 insufficient funds) is stored and replayed as 422, even after funds arrive", async () => {
+  const key = newKey();
+  const available = BigInt((await wallet(h, h.a.id)).available);
+  const body = { toMsisdn: h.b.msisdn, amount: String(available + 1000n), currency: h.currency };
+  const n0 = await ledgerTransferCount(h);
+
+  const refused = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(refused.status, 422, refused.text);
+  assert.equal(refused.body.error.code, "ERR_INSUFFICIENT_FUNDS");
+
+  // Funds arrive: now A could pay.
+  const topUp = await h.call("POST", "/v1/me/top-ups", { token: h.a.token, idem: newKey(), json: { amount: "5000", currency: h.currency } });
+  assert.equal(topUp.status, 201, topUp.text);
+  const before = await snapshot(h);
+
+  const retried = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(retried.status, 422, retried.text);
+  assert.equal(retried.headers["idempotent-replayed"], "true");
+  assert.deepEqual(retried.body, refused.body);
+  assert.deepEqual(await snapshot(h), before, "the replayed refusal moved money");
+  assert.equal(await ledgerTransferCount(h), n0 + 1, "only the top-up reached the ledger");
+
+  // A new key is a new request, and it goes through.
+  const fresh = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: newKey(), json: body });
+  assert.equal(fresh.status, 201, fresh.text);
+});
+
+test("keys are kept at least 24 hours: after 24 h and a purge, the answer is still replayed", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "99", currency: h.currency };
+  const first = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(first.status, 201, first.text);
+  const [a1, n1] = [await posted(h.a.id), await ledgerTransferCount(h)];
+
+  // The row's created_at is the database's now(): measure the 24 h from the real time of the request.
+  h.clock.now = Math.max(h.clock.now, Date.now()) + 24 * hour;
+  await h.platform.services.idempotency.purgeExpired();
+  await h.relogin(); // the 15-minute sessions have expired meanwhile
+  assert.ok(await storedAnswer(h, h.a.id, key), "the key was purged after 24 h");
+  const replay = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(replay.status, 201, replay.text);
+  assert.equal(replay.headers["idempotent-replayed"], "true");
+  assert.deepEqual(replay.body, first.body);
+  assert.equal(await posted(h.a.id), a1);
+  assert.equal(await ledgerTransferCount(h), n1);
+
+  // The purge is not a no-op: past the 48 h retention the key is gone.
+  h.clock.now = Date.now() + 48 * hour + 60_000;
+  await h.platform.services.idempotency.purgeExpired();
+  assert.equal(await storedAnswer(h, h.a.id, key), undefined, "the purge never deletes anything");
+  await h.relogin();
+});
+
+test("every response of this file had a documented error code, no 5xx, and an x-request-id", () => {
+  assertEveryResponseWellFormed(h);
+});
