@@ -230,14 +230,15 @@ function release(state: WorkingState, pending: Transfer, amount: bigint): void {
   state.accounts.set(credit.id, { ...credit, creditsPending: credit.creditsPending - pending.amount, creditsPosted: credit.creditsPosted + amount });
 }
 
+/** Balance rules come before overflow: a payer who cannot cover an amount is told so, whatever its size. */
 function checkLimits(debit: Account, credit: Account): ResultCode {
-  if (debit.debitsPending + debit.debitsPosted > amountMax || credit.creditsPending + credit.creditsPosted > amountMax) return "overflow";
   if ((debit.flags & AccountFlag.debitsMustNotExceedCredits) !== 0 && debit.debitsPending + debit.debitsPosted > debit.creditsPosted) {
     return "insufficient_funds";
   }
   if ((credit.flags & AccountFlag.creditsMustNotExceedDebits) !== 0 && credit.creditsPending + credit.creditsPosted > credit.debitsPosted) {
     return "exceeds_debits";
   }
+  if (debit.debitsPending + debit.debitsPosted > amountMax || credit.creditsPending + credit.creditsPosted > amountMax) return "overflow";
   return "ok";
 }
 

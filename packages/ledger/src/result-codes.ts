@@ -36,9 +36,9 @@ export const resultCodes = {
   pending_transfer_already_voided: { final: true, description: "The pending transfer was already voided." },
   pending_transfer_expired: { final: true, description: "The pending transfer reached its timeout and was released." },
   account_frozen: { final: false, description: "The debit or credit account is frozen." },
-  overflow: { final: false, description: "A balance would exceed 2^63-1 minor units." },
   insufficient_funds: { final: false, description: "The debit account's debits would exceed its credits." },
   exceeds_debits: { final: false, description: "The credit account's credits would exceed its debits." },
+  overflow: { final: false, description: "A balance would exceed 2^63-1 minor units." },
 } as const satisfies Record<string, { final: boolean; description: string }>;
 
 export type ResultCode = keyof typeof resultCodes;

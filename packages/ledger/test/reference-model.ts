@@ -102,9 +102,9 @@ export class ReferenceLedger {
       const p = t.kind === "pending";
       const dOut = d.dPend + d.dPost + a;
       const cIn = c.cPend + c.cPost + a;
-      if (dOut > MAX || cIn > MAX) return "overflow";
       if (d.mustNotOwe && dOut > d.cPost) return "insufficient_funds";
       if (c.mustNotLend && cIn > c.dPost) return "exceeds_debits";
+      if (dOut > MAX || cIn > MAX) return "overflow";
       if (p) { d.dPend += a; c.cPend += a; } else { d.dPost += a; c.cPost += a; }
       this.transfers[t.id] = {
         id: t.id, kind: t.kind, debit: d.id, credit: c.id, amount: a, pendingId: null, timeoutMs: t.timeoutMs ?? 0,

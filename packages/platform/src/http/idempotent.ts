@@ -4,6 +4,8 @@ import { isValidIdempotencyKey, requestHash, transferIdFor, type IdempotencyServ
 
 export type Answer = { status: number; body: unknown };
 
+const json = "application/json; charset=utf-8";
+
 export function failure(code: ApiErrorCode): Answer {
   return { status: statusOf(code), body: errorBody(code) };
 }
@@ -26,9 +28,10 @@ export async function idempotent(
   const replay = await idempotency.begin(scope, key, requestHash(operation, request.body));
   if (replay.kind === "mismatch") throw new ApiError("ERR_IDEMPOTENCY_MISMATCH");
   if (replay.kind === "stored") {
-    return reply.code(replay.statusCode).header("idempotent-replayed", "true").send(replay.response);
+    return reply.code(replay.statusCode).header("idempotent-replayed", "true").type(json).send(replay.response);
   }
   const answer = await work((leg) => transferIdFor(scope, key, leg));
-  if (answer.status < 500) await idempotency.complete(scope, key, answer.status, answer.body);
-  return reply.code(answer.status).send(answer.body);
+  const body = JSON.stringify(answer.body);
+  if (answer.status < 500) await idempotency.complete(scope, key, answer.status, body);
+  return reply.code(answer.status).type(json).send(body);
 }

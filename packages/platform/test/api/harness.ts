@@ -153,10 +153,11 @@ export async function idempotencyCounts(h: Harness): Promise<{ all: number; answ
 
 /** The stored answer of one (scope, key), if any. */
 export async function storedAnswer(h: Harness, userId: string, key: string): Promise<{ status: number | null; response: any } | undefined> {
-  const rows = (await sql<{ status_code: number | null; response: unknown }>`
+  const rows = (await sql<{ status_code: number | null; response: string | null }>`
     SELECT status_code, response FROM idempotency_keys WHERE scope = ${`user:${userId}`} AND key = ${key}`.execute(h.platform.services.db)).rows;
   const row = rows[0];
-  return row === undefined ? undefined : { status: row.status_code, response: row.response };
+  // The answer is stored as the exact text that was sent.
+  return row === undefined ? undefined : { status: row.status_code, response: row.response === null ? null : JSON.parse(row.response) };
 }
 
 /** Posted, held and available amounts of a user's wallet, as strings. */

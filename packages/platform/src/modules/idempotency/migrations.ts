@@ -7,7 +7,8 @@ CREATE TABLE idempotency_keys (
   key text NOT NULL CHECK (char_length(key) BETWEEN 8 AND 255),
   request_hash bytea NOT NULL CHECK (octet_length(request_hash) = 32),
   status_code integer,
-  response jsonb,
+  -- The exact bytes sent the first time, so a replay is byte-identical (jsonb would reorder keys).
+  response text,
   created_at timestamptz NOT NULL DEFAULT now(),
   completed_at timestamptz,
   PRIMARY KEY (scope, key),

@@ -34,25 +34,27 @@ export function transferIdFor(scope: string, key: string, leg = 0): Id {
   return idFromBytes(bytes);
 }
 
-export type Replay = { kind: "new" } | { kind: "mismatch" } | { kind: "stored"; statusCode: number; response: unknown };
+export type Replay = { kind: "new" } | { kind: "mismatch" } | { kind: "stored"; statusCode: number; response: string };
 
 export class IdempotencyService {
   constructor(private readonly db: Kysely<any>, private readonly clock: () => number) {}
 
   /** Claims a key for a request, or tells what it was used for before. */
   async begin(scope: string, key: string, hash: Buffer): Promise<Replay> {
-    await sql`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (${scope}, ${key}, ${hash}) ON CONFLICT DO NOTHING`.execute(this.db);
-    const row = (await sql<{ request_hash: Buffer | Uint8Array; status_code: number | null; response: unknown }>`
+    const claimed = await sql`INSERT INTO idempotency_keys (scope, key, request_hash) VALUES (${scope}, ${key}, ${hash})
+                              ON CONFLICT DO NOTHING RETURNING 1 AS claimed`.execute(this.db);
+    if (claimed.rows.length === 1) return { kind: "new" };
+    const row = (await sql<{ request_hash: Buffer | Uint8Array; status_code: number | null; response: string | null }>`
       SELECT request_hash, status_code, response FROM idempotency_keys WHERE scope = ${scope} AND key = ${key}`.execute(this.db)).rows[0];
     if (row === undefined) throw new Error("idempotency row vanished after insert");
     if (!Buffer.from(row.request_hash).equals(hash)) return { kind: "mismatch" };
-    if (row.status_code === null) return { kind: "new" };
+    if (row.status_code === null || row.response === null) return { kind: "new" };
     return { kind: "stored", statusCode: row.status_code, response: row.response };
   }
 
   /** Stores the final answer. The first completion wins; a concurrent twin computed the same one. */
-  async complete(scope: string, key: string, statusCode: number, response: unknown): Promise<void> {
-    await sql`UPDATE idempotency_keys SET status_code = ${statusCode}, response = ${JSON.stringify(response)}::jsonb, completed_at = now()
+  async complete(scope: string, key: string, statusCode: number, response: string): Promise<void> {
+    await sql`UPDATE idempotency_keys SET status_code = ${statusCode}, response = ${response}, completed_at = now()
               WHERE scope = ${scope} AND key = ${key} AND status_code IS NULL`.execute(this.db);
   }
 

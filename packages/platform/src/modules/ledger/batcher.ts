@@ -1,4 +1,4 @@
-import { InvariantError, limits as ledgerLimits, type BatchOutcome, type Id, type ResultCode, type TransferInput } from "@obol/ledger";
+import { InvariantError, limits as ledgerLimits, type BatchOutcome, type Id, type ResultCode, type Transfer, type TransferInput } from "@obol/ledger";
 import { ObolError } from "../../errors/obol-error.js";
 import { BatchRaceError } from "./store.js";
 
@@ -25,9 +25,15 @@ export const defaultBatcherLimits: BatcherLimits = {
 
 type Commit = (inputs: readonly TransferInput[], now: number, sweepIds: readonly Id[]) => Promise<BatchOutcome>;
 
+/** The answer to one submission: a result per transfer, and each transfer this batch created. */
+export interface Submitted {
+  readonly results: ResultCode[];
+  readonly created: (Transfer | undefined)[];
+}
+
 interface Unit {
   readonly transfers: readonly TransferInput[];
-  readonly resolve: (results: ResultCode[]) => void;
+  readonly resolve: (submitted: Submitted) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -66,7 +72,7 @@ export class LedgerBatcher {
   }
 
   /** Submits one transfer or one linked chain; resolves with a result per transfer after commit. */
-  submit(transfers: readonly TransferInput[]): Promise<ResultCode[]> {
+  submit(transfers: readonly TransferInput[]): Promise<Submitted> {
     if (this.closed) return Promise.reject(new ObolError("ERR_SHUTTING_DOWN", "The ledger is shutting down"));
     if (transfers.length === 0 || transfers.length > this.limits.batchTransfersMax) {
       return Promise.reject(new ObolError("ERR_LEDGER_BATCH_SIZE", `A submission holds 1..${this.limits.batchTransfersMax} transfers`));
@@ -131,9 +137,11 @@ export class LedgerBatcher {
       const outcome = await this.withRetries(() => this.commit(inputs, this.clock(), []));
       this.stats.batches += 1;
       this.stats.transfers += inputs.length;
+      const created = new Map(outcome.created.map((t) => [t.id, t]));
       let offset = 0;
       for (const unit of units) {
-        unit.resolve(outcome.results.slice(offset, offset + unit.transfers.length));
+        const results = outcome.results.slice(offset, offset + unit.transfers.length);
+        unit.resolve({ results, created: unit.transfers.map((t, k) => (results[k] === "ok" ? created.get(t.id) : undefined)) });
         offset += unit.transfers.length;
       }
     } catch (error) {

@@ -1,7 +1,7 @@
 import { AccountFlag, isValidId, type Account, type Id, type ResultCode, type Transfer, type TransferInput } from "@obol/ledger";
 import { sql, type Kysely } from "kysely";
 import { commitBatch } from "./store.js";
-import { LedgerBatcher, defaultBatcherLimits, type BatcherLimits } from "./batcher.js";
+import { LedgerBatcher, defaultBatcherLimits, type BatcherLimits, type Submitted } from "./batcher.js";
 import { accountFromRow, transferFromRow, type AccountRow, type TransferRow } from "./rows.js";
 
 export type OwnerType = "user" | "merchant" | "platform";
@@ -66,7 +66,12 @@ export class LedgerService {
   }
 
   /** One transfer, or one linked chain that applies whole or not at all. Resolves after commit. */
-  submit(transfers: readonly TransferInput[]): Promise<ResultCode[]> {
+  async submit(transfers: readonly TransferInput[]): Promise<ResultCode[]> {
+    return (await this.batcher.submit(transfers)).results;
+  }
+
+  /** As submit(), also returning each transfer as stored when this call created it ("ok"). */
+  submitReturning(transfers: readonly TransferInput[]): Promise<Submitted> {
     return this.batcher.submit(transfers);
   }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { AccountFlag, type ResultCode, type Transfer } from "@obol/ledger";
+import type { ResultCode } from "@obol/ledger";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
-import type { LedgerService, StoredAccount } from "../ledger/index.js";
+import type { LedgerService } from "../ledger/index.js";
 import { walletKind, type PartiesService, type User } from "../parties/service.js";
 
 /** Ledger business codes of wallet movements (TransferInput.code). */
@@ -9,6 +9,8 @@ export const transferCodes = { p2p: 1, topUp: 2, withdrawal: 3 } as const;
 
 /** The platform's account at the bank: top-ups are debited to it, withdrawals credited. */
 export const bankClearingKind = "bank_clearing";
+
+const walletIdsCachedMax = 100_000;
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; code: ApiErrorCode };
 
@@ -33,6 +35,7 @@ export interface MovementReceipt {
  * again after a crash can never move money twice.
  */
 export class WalletService {
+  private readonly walletIds = new Map<string, string>();
   constructor(private readonly ledger: LedgerService, private readonly parties: PartiesService, readonly currencies: readonly string[], private readonly limits: WalletLimits) {}
 
   async balances(userId: string): Promise<{ currency: string; accountId: string; available: string; held: string; posted: string; frozen: boolean }[]> {
@@ -60,14 +63,14 @@ export class WalletService {
   async topUp(user: User, input: { amount: bigint; currency: string; transferId: string }): Promise<Outcome<MovementReceipt>> {
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
-    const clearing = await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID);
+    const clearing = (await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID)).id;
     return this.move(input.transferId, transferCodes.topUp, clearing, await this.wallet(user.id, input.currency), input.amount, "top_up", null, user.msisdn);
   }
 
   async withdraw(user: User, input: { amount: bigint; currency: string; transferId: string }): Promise<Outcome<MovementReceipt>> {
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
-    const clearing = await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID);
+    const clearing = (await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID)).id;
     return this.move(input.transferId, transferCodes.withdrawal, await this.wallet(user.id, input.currency), clearing, input.amount, "withdrawal", user.msisdn, null);
   }
 
@@ -83,21 +86,31 @@ export class WalletService {
     return { ok: true, value: null };
   }
 
-  private async wallet(userId: string, currency: string): Promise<StoredAccount> {
+  /**
+   * The wallet account id of a user in a currency. Account ids never change once created, so they
+   * are cached (bounded); balances and the frozen flag are always read by the ledger itself.
+   */
+  private async wallet(userId: string, currency: string): Promise<string> {
+    const cacheKey = `${userId}/${currency}`;
+    const cached = this.walletIds.get(cacheKey);
+    if (cached !== undefined) return cached;
     const wallet = (await this.parties.wallets(userId)).find((a) => a.kind === walletKind && a.currency === currency);
     if (wallet === undefined) throw new Error(`user ${userId} has no ${currency} wallet`);
-    return wallet;
+    if (this.walletIds.size >= walletIdsCachedMax) this.walletIds.delete(this.walletIds.keys().next().value!);
+    this.walletIds.set(cacheKey, wallet.id);
+    return wallet.id;
   }
 
   private async move(
-    transferId: string, code: number, from: StoredAccount, to: StoredAccount, amount: bigint,
+    transferId: string, code: number, from: string, to: string, amount: bigint,
     kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null,
   ): Promise<Outcome<MovementReceipt>> {
-    const [result] = await this.ledger.submit([{ id: transferId, kind: "posted", debitAccountId: from.id, creditAccountId: to.id, amount, code }]);
-    const failure = failureCode(result!, from, amount);
+    const submitted = await this.ledger.submitReturning([{ id: transferId, kind: "posted", debitAccountId: from, creditAccountId: to, amount, code }]);
+    const failure = failureCode(submitted.results[0]!);
     if (failure !== undefined) return { ok: false, code: failure };
-    // The receipt is built from the stored transfer, so a replay answers exactly as the first time.
-    const transfer: Transfer | undefined = await this.ledger.transfer(transferId);
+    // The receipt comes from the transfer as stored (read back for a retry that found it already
+    // applied), so a replay after a crash answers exactly as the first time.
+    const transfer = submitted.created[0] ?? (await this.ledger.transfer(transferId));
     if (transfer === undefined) throw new Error(`transfer ${transferId} acknowledged but not found`);
     return {
       ok: true,
@@ -107,7 +120,7 @@ export class WalletService {
 }
 
 /** How a ledger result reaches the caller; undefined means the transfer is in the ledger. */
-function failureCode(result: ResultCode, from: StoredAccount, amount: bigint): ApiErrorCode | undefined {
+function failureCode(result: ResultCode): ApiErrorCode | undefined {
   switch (result) {
     case "ok":
     case "exists":
@@ -119,10 +132,8 @@ function failureCode(result: ResultCode, from: StoredAccount, amount: bigint): A
     case "exists_with_different_fields":
       return "ERR_IDEMPOTENCY_MISMATCH";
     case "overflow":
-      // A balance counter would pass 2^63-1 (the ledger checks this before funds): a payer whose wallet
-      // cannot cover the amount is told so; otherwise the amount is above what the accounts can hold.
-      return (from.flags & AccountFlag.debitsMustNotExceedCredits) !== 0 && from.debitsPosted + from.debitsPending + amount > from.creditsPosted
-        ? "ERR_INSUFFICIENT_FUNDS" : "ERR_AMOUNT_LIMIT";
+      // The payee's balance would pass 2^63-1 minor units: no account can hold that much.
+      return "ERR_AMOUNT_LIMIT";
     default:
       // Every other code means the wallet built a transfer the rules refuse: a bug, not bad input.
       throw new Error(`ledger refused a wallet transfer: ${result}`);
