@@ -33,7 +33,6 @@ export const apiErrors = {
   ERR_ACCOUNT_FROZEN: [422, "An account of this transfer is frozen"],
   ERR_AMOUNT_LIMIT: [422, "The amount is above the limit for this operation"],
   ERR_LOGIN_LOCKED: [429, "Too many failed logins; try again later"],
-  ERR_RATE_LIMITED: [429, "Too many requests"],
   ERR_INTERNAL: [500, "Internal error"],
   ERR_LEDGER_BUSY: [503, "The ledger is busy; retry with the same Idempotency-Key"],
   ERR_LEDGER_UNAVAILABLE: [503, "The ledger is unavailable; retry with the same Idempotency-Key"],
