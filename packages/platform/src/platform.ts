@@ -7,6 +7,8 @@ import type { Config } from "./config.js";
 import { buildApp } from "./http/app.js";
 import { CallerResolver } from "./http/caller.js";
 import type { RouteContext } from "./http/context.js";
+import { auditMigrations } from "./modules/audit/migrations.js";
+import { AuditService } from "./modules/audit/service.js";
 import { authMigrations } from "./modules/auth/migrations.js";
 import { AuthService, defaultAuthLimits } from "./modules/auth/service.js";
 import { idempotencyMigrations } from "./modules/idempotency/migrations.js";
@@ -17,7 +19,7 @@ import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
 
 /** Every module's migrations, in dependency order. */
-export const allMigrations: Migration[] = [...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations];
+export const allMigrations: Migration[] = [...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations];
 
 export interface PlatformOptions {
   logger: FastifyBaseLogger | false;
@@ -61,8 +63,10 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const auth = new AuthService(db, clock, { ...defaultAuthLimits, sessionTtlMs: config.limits.sessionTtlMs });
     const idempotency = new IdempotencyService(db, clock);
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
+    // Checkpoints are signed once the platform's service key exists (PKI); until then the chain alone.
+    const audit = new AuditService(db, clock);
     const services: RouteContext = {
-      db, ledger, parties, auth, idempotency, wallet, callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      db, ledger, parties, auth, idempotency, wallet, audit, callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 

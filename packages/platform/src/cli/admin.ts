@@ -17,6 +17,7 @@ export async function adminCreate(options: { username: string; role: string; pas
   try {
     const created = await platform.services.parties.createOperator({ username: options.username, password, role: options.role as OperatorRole });
     if (!created.ok) throw new ObolError(created.code, `an operator named ${options.username} exists`);
+    await platform.services.audit.append({ actorType: "system", actorId: "cli", action: "operator.create", subject: `operator:${created.operator.id}`, details: { username: options.username, role: options.role } });
     console.log(`operator ${options.username} created with role ${options.role}`);
     if (!options.passwordFromStdin) console.log(`password: ${password}\n(shown this once; it is stored only as a scrypt hash)`);
     return 0;

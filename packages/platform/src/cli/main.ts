@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
-import { ledgerVerify, migrateOnly, start } from "./start.js";
+import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
 
 const usage = `obol: the Obol payment platform
 
@@ -14,6 +14,7 @@ Usage:
                                                   create an operator; prints a generated password once
   obol demo                                       scripted P2P transfer on a throwaway in-memory platform
   obol ledger verify                              prove every balance equals its postings
+  obol audit verify                               check the audit log's hash chain and signed checkpoints
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
 
@@ -51,6 +52,9 @@ async function main(argv: string[]): Promise<number> {
       return adminCreate({ username: values.username, role: values.role!, passwordFromStdin: values["password-stdin"]!, overrides });
     case "demo":
       return runDemo();
+    case "audit":
+      if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");
+      return auditVerify(overrides);
     case "ledger":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol ledger verify");
       return ledgerVerify(overrides);

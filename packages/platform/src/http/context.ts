@@ -1,4 +1,5 @@
 import type { Kysely } from "kysely";
+import type { AuditService } from "../modules/audit/service.js";
 import type { AuthService } from "../modules/auth/service.js";
 import type { IdempotencyService } from "../modules/idempotency/service.js";
 import type { LedgerService } from "../modules/ledger/index.js";
@@ -14,6 +15,7 @@ export interface RouteContext {
   auth: AuthService;
   idempotency: IdempotencyService;
   wallet: WalletService;
+  audit: AuditService;
   callers: CallerResolver;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;

@@ -55,6 +55,12 @@ describe("obol CLI", { timeout: 120_000 }, () => {
     assert.match(verify.stdout, /mismatches: 0/);
   });
 
+  test("obol audit verify checks the chain that admin create wrote to", async () => {
+    const report = await obol(["audit", "verify"], { OBOL_DATA_DIR: dataDir });
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stdout, /audit chain intact: 1 entries/);
+  });
+
   test("usage errors exit 2 with help", async () => {
     const unknown = await obol(["fly"]);
     assert.equal(unknown.code, 2);

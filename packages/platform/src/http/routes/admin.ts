@@ -19,9 +19,11 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       const valid = await verifyPassword(request.body.password, operator?.passwordHash ?? (await decoyHash));
       if (operator === undefined || !valid || operator.status !== "active") {
         await ctx.auth.recordFailure(login);
+        await ctx.audit.append({ actorType: "operator", actorId: operator?.id ?? null, action: "auth.login_failed", subject: login, details: { ip: request.ip } });
         throw new ApiError("ERR_INVALID_CREDENTIALS");
       }
       await ctx.auth.clearFailures(login);
+      await ctx.audit.append({ actorType: "operator", actorId: operator.id, action: "auth.login", subject: login, details: { ip: request.ip, role: operator.role } });
       const session = await ctx.auth.issueSession("operator", operator.id, operator.role);
       return reply.send({ token: session.token, expiresAt: session.expiresAt.toISOString(), role: operator.role });
     });
@@ -45,6 +47,7 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         const operator = await ctx.callers.operator(request, ["admin"]);
         const decided = await ctx.parties.decideMerchant(request.params.id, to, operator.operatorId);
         if (!decided.ok) throw new ApiError(decided.code);
+        await ctx.audit.append({ actorType: "operator", actorId: operator.operatorId, action: `merchant.${action}`, subject: `merchant:${request.params.id}`, details: {} });
         return decided.merchant;
       });
     }
@@ -53,8 +56,9 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       app.post(`/admin/accounts/:id/${action}`, {
         schema: { tags: ["admin"], summary: `${action[0]!.toUpperCase()}${action.slice(1)} a ledger account (admin, risk)`, security: bearer, params: z.strictObject({ id: uuid }) },
       }, async (request) => {
-        await ctx.callers.operator(request, ["admin", "risk"]);
+        const operator = await ctx.callers.operator(request, ["admin", "risk"]);
         if (!(await ctx.ledger.setFrozen(request.params.id, frozen))) throw new ApiError("ERR_ACCOUNT_NOT_FOUND");
+        await ctx.audit.append({ actorType: "operator", actorId: operator.operatorId, action: `account.${action}`, subject: `account:${request.params.id}`, details: {} });
         return { accountId: request.params.id, frozen };
       });
     }

@@ -38,10 +38,12 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       const valid = await verifyPassword(given, user?.passwordHash ?? (await decoyHash));
       if (user === undefined || !valid) {
         await ctx.auth.recordFailure(login);
+        await ctx.audit.append({ actorType: "user", actorId: user?.id ?? null, action: "auth.login_failed", subject: `msisdn:${login}`, details: { ip: request.ip } });
         throw new ApiError("ERR_INVALID_CREDENTIALS");
       }
       if (user.status !== "active") throw new ApiError("ERR_USER_SUSPENDED");
       await ctx.auth.clearFailures(login);
+      await ctx.audit.append({ actorType: "user", actorId: user.id, action: "auth.login", subject: `msisdn:${login}`, details: { ip: request.ip } });
       const session = await ctx.auth.issueSession("user", user.id, null);
       return reply.send({ token: session.token, expiresAt: session.expiresAt.toISOString(), userId: user.id });
     });
