@@ -1,0 +1,32 @@
+import { createHash } from "node:crypto";
+import { sql, type Kysely } from "kysely";
+
+/** Nonces are kept this long past their message's freshness window (issue 3: at least twice it). */
+export const nonceRetentionFactor = 2;
+
+export class ChannelStore {
+  constructor(private readonly db: Kysely<any>, private readonly clock: () => number) {}
+
+  /**
+   * Records a nonce; false when it was seen before (a replay). One statement, so two processes
+   * receiving the same message at once cannot both accept it.
+   */
+  async firstSighting(nonce: string, messageId: string, windowMs: number): Promise<boolean> {
+    const expiresAt = new Date(this.clock() + nonceRetentionFactor * windowMs);
+    const inserted = await sql`INSERT INTO channel_nonces (nonce, message_id, expires_at) VALUES (${nonce}, ${messageId}, ${expiresAt})
+                               ON CONFLICT DO NOTHING RETURNING 1 AS fresh`.execute(this.db);
+    return inserted.rows.length === 1;
+  }
+
+  /** Keeps the exact bytes of a verified message (or of a signed answer) for non-repudiation. */
+  async keep(message: { messageId: string; direction: "in" | "out"; type: string; partyType: string; partyId: string; certificateSerial: string | null; businessRef: string | null; bytes: Uint8Array }): Promise<void> {
+    await sql`INSERT INTO channel_messages (message_id, direction, type, party_type, party_id, certificate_serial, business_ref, sha256, bytes)
+              VALUES (${message.messageId}, ${message.direction}, ${message.type}, ${message.partyType}, ${message.partyId}::uuid, ${message.certificateSerial},
+                      ${message.businessRef}, ${createHash("sha256").update(message.bytes).digest()}, ${Buffer.from(message.bytes)})
+              ON CONFLICT (message_id) DO NOTHING`.execute(this.db);
+  }
+
+  async purgeExpiredNonces(): Promise<void> {
+    await sql`DELETE FROM channel_nonces WHERE expires_at <= ${new Date(this.clock())}`.execute(this.db);
+  }
+}
