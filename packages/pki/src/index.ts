@@ -1,1 +1,25 @@
-export {};
+// @obol/pki: the platform's wireless PKI (SYSTEM.md §2 "security authentication" layer): CA, RA issuance from
+// PKCS#10 requests, CRL, OCSP responder and client, chain validation, compact certificate identifiers, and
+// private keys sealed at rest. Pure functions of plain data: no IO, the clock is a parameter.
+export { PkiError, isPkiError } from "./errors.js";
+export type { PkiErrorCode, ValidationErrorCode } from "./errors.js";
+export * from "./limits.js";
+export type { CaKeyPair, CertificateStatus, RevocationReason, StatusOf } from "./types.js";
+export type { DistinguishedName, PartyType } from "./internal/names.js";
+
+export { createRootCa } from "./create-root-ca.js";
+export type { CreateRootCaParams } from "./create-root-ca.js";
+export { createIssuingCa } from "./create-issuing-ca.js";
+export type { CreateIssuingCaParams } from "./create-issuing-ca.js";
+
+export { sealPrivateKey } from "./seal-private-key.js";
+export { openPrivateKey } from "./open-private-key.js";
+
+export { compactId, isCompactId } from "./compact-id.js";
+export { parseCsr } from "./parse-csr.js";
+export type { ParsedCsr } from "./parse-csr.js";
+export { issueDeviceCertificate } from "./issue-device-certificate.js";
+export type { IssueDeviceCertificateParams } from "./issue-device-certificate.js";
+export { issueServiceCertificate } from "./issue-service-certificate.js";
+export type { IssueServiceCertificateParams, ServiceCertificatePurpose } from "./issue-service-certificate.js";
+export type { IssuedCertificate } from "./internal/end-entity.js";
