@@ -16,13 +16,18 @@ const spkiPrefixUncompressed = Uint8Array.from(
 );
 const spkiPrefixCompressed = Uint8Array.from(Buffer.from("3039301306072a8648ce3d020106082a8648ce3d030107032200", "hex"));
 
-function pointFromSpki(spki: Uint8Array): Uint8Array {
+/**
+ * The SEC1 point inside a DER SubjectPublicKeyInfo of a named-curve P-256 key (RFC 5480 §2.2), not yet validated
+ * as a point (decodeP256Point does that). Throws ERR_CRYPTO_INVALID_INPUT for any other key or encoding.
+ */
+export function p256PointFromSpki(spki: Uint8Array): Uint8Array {
+  assertBytes(spki, "spki");
   for (const [prefix, pointBytes] of [
     [spkiPrefixUncompressed, p256UncompressedPointBytes],
     [spkiPrefixCompressed, p256CompressedPointBytes],
   ] as const) {
     if (spki.byteLength === prefix.byteLength + pointBytes && bytesEqual(spki.subarray(0, prefix.byteLength), prefix)) {
-      return spki.subarray(prefix.byteLength);
+      return Uint8Array.from(spki.subarray(prefix.byteLength));
     }
   }
   throw new CryptoError(
@@ -38,5 +43,5 @@ function pointFromSpki(spki: Uint8Array): Uint8Array {
 export function ecdhP256Spki(privateKey: KeyObject, peerSpkiDer: Uint8Array): Uint8Array {
   assertP256Key(privateKey, "private", "privateKey");
   assertBytes(peerSpkiDer, "peerSpkiDer");
-  return ecdhP256(privateKey, pointFromSpki(peerSpkiDer));
+  return ecdhP256(privateKey, p256PointFromSpki(peerSpkiDer));
 }

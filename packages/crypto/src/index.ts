@@ -10,9 +10,9 @@ export { verifyEcdsaP256 } from "./ecdsa-p256-verify.js";
 export { ecdsaP256DerToP1363, ecdsaP256P1363ToDer } from "./ecdsa-signature-convert.js";
 
 export { ecdhP256 } from "./ecdh-p256.js";
-export { ecdhP256Spki } from "./ecdh-p256-spki.js";
+export { ecdhP256Spki, p256PointFromSpki } from "./ecdh-p256-spki.js";
 export { p256PointFromJwk } from "./p256-jwk.js";
-export { decodeP256Point } from "./p256.js";
+export { decodeP256Point, p256 } from "./p256.js";
 export type { P256Point } from "./p256.js";
 
 export { aesGcmEncrypt } from "./aes-gcm-encrypt.js";
