@@ -23,3 +23,19 @@ export type { IssueDeviceCertificateParams } from "./issue-device-certificate.js
 export { issueServiceCertificate } from "./issue-service-certificate.js";
 export type { IssueServiceCertificateParams, ServiceCertificatePurpose } from "./issue-service-certificate.js";
 export type { IssuedCertificate } from "./internal/end-entity.js";
+
+export { buildCrl } from "./build-crl.js";
+export type { BuildCrlParams, RevokedEntry } from "./build-crl.js";
+
+export { parseOcspRequest } from "./parse-ocsp-request.js";
+export type { OcspCertId, OcspRequestInfo } from "./parse-ocsp-request.js";
+export { buildOcspResponse, buildOcspErrorResponse } from "./build-ocsp-response.js";
+export type { BuildOcspResponseParams } from "./build-ocsp-response.js";
+export type { OcspHashAlgorithm, OcspResponseStatus } from "./internal/ocsp-asn1.js";
+export { buildOcspRequest } from "./build-ocsp-request.js";
+export type { BuildOcspRequestOptions } from "./build-ocsp-request.js";
+export { verifyOcspResponse } from "./verify-ocsp-response.js";
+export type { OcspStatusResult, VerifyOcspResponseOptions } from "./verify-ocsp-response.js";
+
+export { validateCertificate } from "./validate-certificate.js";
+export type { ExtendedKeyUsageName, KeyUsageName, ValidateCertificateParams, ValidationResult } from "./validate-certificate.js";

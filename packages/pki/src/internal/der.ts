@@ -186,3 +186,7 @@ export function positiveIntegerHex(body: Uint8Array): string {
   const magnitude = body.length > 1 && body[0] === 0 ? body.subarray(1) : body;
   return Buffer.from(magnitude).toString("hex");
 }
+
+export function encodeNull(): Uint8Array {
+  return Uint8Array.of(TAG_NULL, 0);
+}
