@@ -26,3 +26,21 @@ export const nonceBytesMax = 64;
 
 /** Default capacity of the in-memory replay guard (entries). */
 export const replayEntriesMaxDefault = 100_000;
+
+/**
+ * Most namespace declarations in one document, and the longest namespace URI. Exclusive c14n re-declares a
+ * prefix on every output element that uses it (xml-exc-c14n §3), so these two bound how much larger the
+ * canonical form can be than the document (about 40x at worst) before any digest is computed.
+ */
+export const namespaceDeclarationsMax = 16;
+export const namespaceUriCharsMax = 256;
+
+/** Canonical XML handed back by verification may be larger than its document (exc-c14n writes `<a></a>`
+ * for `<a/>`, `&gt;` for `>`, re-declares prefixes); it is re-parsed with this larger size limit. */
+export const canonicalBytesMax = 8 * documentBytesMax;
+
+/** Most certificates in one ds:X509Data (a leaf and its chain). */
+export const keyInfoCertificatesMax = 4;
+
+/** Longest ds:KeyName (a compact certificate identifier or a session key name). */
+export const keyNameCharsMax = 256;

@@ -6,6 +6,8 @@ import {
   depthMax,
   documentBytesMax,
   elementsMax,
+  namespaceDeclarationsMax,
+  namespaceUriCharsMax,
 } from "./limits.js";
 import type { QualifiedName } from "./namespaces.js";
 import { scanDocument } from "./scan.js";
@@ -17,6 +19,8 @@ export interface ParseLimits {
   readonly elementsMax: number;
   readonly attributeCharsMax: number;
   readonly attributesPerElementMax: number;
+  readonly namespaceDeclarationsMax: number;
+  readonly namespaceUriCharsMax: number;
 }
 
 export const defaultParseLimits: ParseLimits = Object.freeze({
@@ -25,6 +29,8 @@ export const defaultParseLimits: ParseLimits = Object.freeze({
   elementsMax,
   attributeCharsMax,
   attributesPerElementMax,
+  namespaceDeclarationsMax,
+  namespaceUriCharsMax,
 });
 
 export interface ParseOptions {

@@ -22,6 +22,8 @@ export interface ScanLimits {
   readonly elementsMax: number;
   readonly attributeCharsMax: number;
   readonly attributesPerElementMax: number;
+  readonly namespaceDeclarationsMax: number;
+  readonly namespaceUriCharsMax: number;
 }
 
 export interface ScanResult {
@@ -162,6 +164,7 @@ export function scanDocument(source: string, limits: ScanLimits, allowComments: 
 
   let pos = 0;
   let elements = 0;
+  let namespaceDeclarations = 0;
   const stack: OpenElement[] = [];
   let hasXmlDeclaration = false;
 
@@ -277,10 +280,18 @@ export function scanDocument(source: string, limits: ScanLimits, allowComments: 
     const parentScope = stack.length > 0 ? (stack[stack.length - 1] as OpenElement).scope : rootScope;
     const bindings = new Map<string, string>();
     for (const { qName: name, value } of attributes) {
+      if (name !== "xmlns" && !name.startsWith("xmlns:")) continue;
+      namespaceDeclarations++;
+      if (namespaceDeclarations > limits.namespaceDeclarationsMax) {
+        throw new XmlError("ERR_XML_LIMIT", `more than ${limits.namespaceDeclarationsMax} namespace declarations`);
+      }
+      if (value.length > limits.namespaceUriCharsMax) {
+        throw new XmlError("ERR_XML_LIMIT", `namespace name longer than ${limits.namespaceUriCharsMax} characters`);
+      }
       if (name === "xmlns") {
         if (value === xmlNs || value === xmlnsNs) throw malformed("the default namespace cannot be a reserved one");
         bindings.set("", value);
-      } else if (name.startsWith("xmlns:")) {
+      } else {
         const prefix = name.slice(6);
         if (prefix === "xmlns") throw malformed("the xmlns prefix cannot be declared");
         if (value === "") throw malformed(`prefix ${prefix} cannot be undeclared in Namespaces 1.0`);

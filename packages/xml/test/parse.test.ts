@@ -6,6 +6,8 @@ import {
   depthMax,
   documentBytesMax,
   elementsMax,
+  namespaceDeclarationsMax,
+  namespaceUriCharsMax,
   parseXml,
   XmlError,
 } from "../src/index.js";
@@ -179,6 +181,16 @@ describe("parseXml: limits", () => {
     // Namespace declarations count too.
     const declarations = Array.from({ length: attributesPerElementMax + 1 }, (_, i) => ` xmlns:p${i}="u${i}"`).join("");
     assert.equal(codeOf(() => parseXml(`<a${declarations}/>`)), "ERR_XML_LIMIT");
+  });
+
+  it(`namespaceDeclarationsMax = ${namespaceDeclarationsMax} per document, namespaceUriCharsMax = ${namespaceUriCharsMax}`, () => {
+    const declarations = (n: number) =>
+      Array.from({ length: n }, (_, i) => `<e${i} xmlns:p="urn:${i}"/>`).join("");
+    assert.equal(codeOf(() => parseXml(`<r>${declarations(namespaceDeclarationsMax)}</r>`)), "no error");
+    assert.equal(codeOf(() => parseXml(`<r>${declarations(namespaceDeclarationsMax + 1)}</r>`)), "ERR_XML_LIMIT");
+    const uri = (n: number) => `<r xmlns="urn:${"x".repeat(n - 4)}"/>`;
+    assert.equal(codeOf(() => parseXml(uri(namespaceUriCharsMax))), "no error");
+    assert.equal(codeOf(() => parseXml(uri(namespaceUriCharsMax + 1))), "ERR_XML_LIMIT");
   });
 
   it("takes lower limits from the caller", () => {
