@@ -11,9 +11,9 @@ import {
   issueServiceCertificate,
   ocspRequestCertIdsMax,
   parseOcspRequest,
+  verifyOcspResponse,
 } from "../src/index.js";
 import type { CertificateStatus, IssuedCertificate, VerifyOcspResponseOptions } from "../src/index.js";
-import { verifyOcspResponse } from "../src/index.js";
 import { certIdFor } from "../src/build-ocsp-request.js";
 import { certificateFields } from "../src/internal/cert-fields.js";
 import { contextTag, encodeOctetString, encodeOid, encodeSequence, encodeTlv } from "../src/internal/der.js";
