@@ -13,3 +13,7 @@ export { inspectSignature } from "./signature-structure.js";
 export type { SignatureInfo, SignaturePolicy, SignerHint } from "./signature-structure.js";
 export { keyFingerprint } from "./keys.js";
 export type { SignatureAlgorithmName, TrustedKey } from "./keys.js";
+export { encryptElement, encryptXml } from "./encrypt.js";
+export type { EncryptOptions, KeyTransport } from "./encrypt.js";
+export { decryptElement, decryptXml } from "./decrypt.js";
+export type { DecryptedData, DecryptionKeys, DecryptOptions } from "./decrypt.js";

@@ -18,6 +18,9 @@ export const attributesPerElementMax = 32;
 /** Default freshness window of openMessage(): a message's Timestamp may differ from `now` by this much. */
 export const freshnessWindowMsDefault = 120_000;
 
+/** Largest freshness window a caller may choose (one hour): replay state must be kept for twice as long. */
+export const freshnessWindowMsMax = 3_600_000;
+
 /** Fewest random bytes in a message Nonce (128 bits). */
 export const nonceBytesMin = 16;
 
@@ -44,3 +47,6 @@ export const keyInfoCertificatesMax = 4;
 
 /** Longest ds:KeyName (a compact certificate identifier or a session key name). */
 export const keyNameCharsMax = 256;
+
+/** Most xenc:EncryptedData elements decryptXml() decrypts in one document. */
+export const encryptedDataMax = 8;

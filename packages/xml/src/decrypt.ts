@@ -1,0 +1,297 @@
+import { createHash, createHmac, KeyObject } from "node:crypto";
+import { aesGcmDecrypt, aesGcmIvBytes, aesGcmTagBytes, rsaOaepDecrypt } from "@obol/crypto";
+import { XMLSerializer } from "@xmldom/xmldom";
+import { decodeBase64 } from "./base64.js";
+import {
+  attributeValue,
+  childElements,
+  descendantElements,
+  isElement,
+  isNamed,
+  onlyAttributes,
+  textOnly,
+} from "./dom.js";
+import { XmlError } from "./errors.js";
+import { escapeAttribute, escapeXml11LineEnds } from "./escape.js";
+import { encryptedDataMax, keyNameCharsMax } from "./limits.js";
+import {
+  aes128GcmAlgorithm,
+  aes256GcmAlgorithm,
+  dsigNs,
+  rsaOaepMgf1pAlgorithm,
+  sha1DigestAlgorithm,
+  xencNs,
+  xencTypeContent,
+  xencTypeElement,
+  xmlnsNs,
+} from "./namespaces.js";
+import { parseXml } from "./parse.js";
+import type { ParseLimits, ParseOptions, ParsedXml } from "./parse.js";
+
+/** Limits for parsing decrypted content (the defaults of parseXml otherwise). */
+export interface DecryptOptions {
+  readonly limits?: Partial<ParseLimits>;
+}
+
+/** The keys a recipient decrypts with. Which one applies is decided by the EncryptedData's KeyInfo. */
+export interface DecryptionKeys {
+  /** RSA private key for xenc:EncryptedKey with rsa-oaep-mgf1p. */
+  readonly privateKey?: KeyObject;
+  /** Looks a named session key up (ds:KeyName). undefined: unknown name, which fails like a wrong key. */
+  readonly resolveSessionKey?: (name: string) => Uint8Array | undefined;
+}
+
+export interface DecryptedData {
+  readonly type: "element" | "content";
+  /** The decrypted nodes, parsed (hardened) in the namespace context of the EncryptedData; they belong to
+   * a document of their own. For type "element" exactly one Element. */
+  readonly nodes: readonly Node[];
+  /** Children of every xenc:EncryptionProperty (xmlenc-core1 §3.7). Only as trustworthy as the container. */
+  readonly properties: readonly Element[];
+  /** The decrypted octets exactly (what a commitment in the properties refers to). */
+  readonly plaintext: Uint8Array;
+}
+
+/** xmlenc-core1 §5.2.4: the allow-listed content encryption algorithms and their key sizes. */
+const contentAlgorithms: ReadonlyMap<string, number> = new Map([
+  [aes256GcmAlgorithm, 32],
+  [aes128GcmAlgorithm, 16],
+]);
+
+const failed = (): XmlError => new XmlError("ERR_XML_DECRYPT_FAILED", "decryption failed");
+
+function malformed(message: string): XmlError {
+  return new XmlError("ERR_XML_MALFORMED", message);
+}
+
+/** `parent` must hold exactly the xenc/ds children named (those marked optional may be missing), in order. */
+function children(parent: Element, expected: ReadonlyArray<readonly [string, string, boolean]>, what: string): Array<Element | undefined> {
+  const found = childElements(parent, "ERR_XML_MALFORMED", what);
+  const out: Array<Element | undefined> = [];
+  let i = 0;
+  for (const [namespaceUri, localName, optional] of expected) {
+    const next = found[i];
+    if (isNamed(next, namespaceUri, localName)) {
+      out.push(next);
+      i++;
+    } else if (optional) {
+      out.push(undefined);
+    } else {
+      throw malformed(`${what} must contain ${localName}`);
+    }
+  }
+  if (i !== found.length) {
+    const extra = found[i] as Element;
+    throw malformed(`${what} may not contain {${extra.namespaceURI ?? ""}}${extra.localName}`);
+  }
+  return out;
+}
+
+function algorithmOf(element: Element, what: string): string {
+  const algorithm = attributeValue(element, "Algorithm");
+  if (algorithm === undefined) throw malformed(`${what} has no Algorithm`);
+  return algorithm;
+}
+
+/** CipherData with a CipherValue only: a CipherReference would make the recipient fetch a URI (SSRF). */
+function cipherValueOf(cipherData: Element, what: string): Uint8Array {
+  onlyAttributes(cipherData, [], "ERR_XML_MALFORMED", what);
+  const [value] = children(cipherData, [[xencNs, "CipherValue", false]], what) as [Element];
+  onlyAttributes(value, [], "ERR_XML_MALFORMED", "CipherValue");
+  const bytes = decodeBase64(textOnly(value, "ERR_XML_MALFORMED", "CipherValue"));
+  if (bytes === null) throw malformed("CipherValue is not base64");
+  return bytes;
+}
+
+/**
+ * A key that stands in when RSA-OAEP decoding fails ("implicit rejection", the Bleichenbacher/Marvin
+ * countermeasure of RFC 8017 §7.1.2 note and OpenSSL 3.2): AES-GCM then runs anyway and fails like any
+ * wrong key, so a bad key transport and a bad tag are one outcome. Deterministic and secret: an HMAC under
+ * a hash of the private key, so an attacker can neither predict it nor make it differ between retries.
+ */
+function rejectionKey(privateKey: KeyObject, wrapped: Uint8Array, length: number): Uint8Array {
+  const secret = createHash("sha256")
+    .update("obol-xml-implicit-rejection")
+    .update(privateKey.export({ format: "der", type: "pkcs8" }))
+    .digest();
+  return new Uint8Array(createHmac("sha256", secret).update(wrapped).digest().subarray(0, length));
+}
+
+/** xmlenc-core1 §3.5.1 EncryptedKey: rsa-oaep-mgf1p (MGF1-SHA1, OAEP digest SHA-1), no OAEPparams. */
+function unwrapKey(encryptedKey: Element, keys: DecryptionKeys, keyBytes: number): Uint8Array {
+  onlyAttributes(encryptedKey, ["Id", "Recipient"], "ERR_XML_MALFORMED", "EncryptedKey");
+  const [method, , cipherData] = children(
+    encryptedKey,
+    [
+      [xencNs, "EncryptionMethod", false],
+      [dsigNs, "KeyInfo", true], // names the recipient; we decrypt with our own key whatever it says
+      [xencNs, "CipherData", false],
+    ],
+    "EncryptedKey",
+  ) as [Element, Element | undefined, Element];
+  onlyAttributes(method, ["Algorithm"], "ERR_XML_MALFORMED", "EncryptionMethod");
+  if (algorithmOf(method, "EncryptedKey EncryptionMethod") !== rsaOaepMgf1pAlgorithm) {
+    throw new XmlError("ERR_XML_ALGORITHM", "key transport must be rsa-oaep-mgf1p");
+  }
+  const [digest] = children(method, [[dsigNs, "DigestMethod", true]], "EncryptionMethod");
+  if (digest !== undefined) {
+    onlyAttributes(digest, ["Algorithm"], "ERR_XML_MALFORMED", "DigestMethod");
+    if (algorithmOf(digest, "DigestMethod") !== sha1DigestAlgorithm) {
+      throw new XmlError("ERR_XML_ALGORITHM", "rsa-oaep-mgf1p is interoperable with SHA-1 as OAEP digest only");
+    }
+  }
+  const wrapped = cipherValueOf(cipherData, "EncryptedKey CipherData");
+  const privateKey = keys.privateKey;
+  if (!(privateKey instanceof KeyObject) || privateKey.asymmetricKeyType !== "rsa" || privateKey.type !== "private") {
+    throw failed();
+  }
+  let key: Uint8Array | undefined;
+  try {
+    key = rsaOaepDecrypt(privateKey, wrapped, "sha1");
+  } catch {
+    key = undefined;
+  }
+  return key !== undefined && key.byteLength === keyBytes ? key : rejectionKey(privateKey, wrapped, keyBytes);
+}
+
+function sessionKey(keyName: Element, keys: DecryptionKeys, keyBytes: number): Uint8Array {
+  onlyAttributes(keyName, [], "ERR_XML_MALFORMED", "KeyName");
+  const name = textOnly(keyName, "ERR_XML_MALFORMED", "KeyName").trim();
+  if (name.length === 0 || name.length > keyNameCharsMax) throw malformed("KeyName has a bad length");
+  const key = keys.resolveSessionKey?.(name);
+  if (!(key instanceof Uint8Array) || key.byteLength !== keyBytes) throw failed();
+  return key;
+}
+
+/** The namespace declarations in scope at `element` (nearest wins), to parse decrypted content in context. */
+function inScopeDeclarations(element: Element): Map<string, string> {
+  const declarations = new Map<string, string>();
+  for (let node: Node | null = element; node !== null && isElement(node); node = node.parentNode) {
+    for (let i = 0; i < node.attributes.length; i++) {
+      const attribute = node.attributes.item(i) as Attr;
+      if (attribute.namespaceURI !== xmlnsNs) continue;
+      const prefix = attribute.prefix === "xmlns" ? attribute.localName : "";
+      if (!declarations.has(prefix)) declarations.set(prefix, attribute.value);
+    }
+  }
+  return declarations;
+}
+
+const wrapperNs = "urn:obol:xml:decrypted";
+const wrapperPrefix = "obol-decrypted";
+
+/** xmlenc-core1 §4.5 step 3.2: the plaintext octets parsed as XML in the context of the EncryptedData. */
+function parsePlaintext(plaintext: Uint8Array, context: Element, options: DecryptOptions): Node[] {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(plaintext);
+  } catch {
+    throw malformed("the decrypted content is not UTF-8");
+  }
+  const declarations = [...inScopeDeclarations(context)]
+    .filter(([prefix]) => prefix !== "xml" && prefix !== wrapperPrefix)
+    .map(([prefix, uri]) => ` ${prefix === "" ? "xmlns" : `xmlns:${prefix}`}="${escapeAttribute(uri)}"`)
+    .join("");
+  const wrapped = `<${wrapperPrefix}:w xmlns:${wrapperPrefix}="${wrapperNs}"${declarations}>${text}</${wrapperPrefix}:w>`;
+  const parsed = parseXml(wrapped, options.limits === undefined ? {} : { limits: options.limits });
+  const nodes: Node[] = [];
+  for (let child = parsed.root.firstChild; child !== null; child = child.nextSibling) nodes.push(child);
+  if (descendantElements(parsed.root).some((e) => isNamed(e, xencNs, "EncryptedData"))) {
+    throw malformed("decrypted content holds EncryptedData (nested encryption is not accepted)");
+  }
+  return nodes;
+}
+
+/**
+ * Decrypts one xenc:EncryptedData (xmlenc-core1 §4.5) without changing its document. Allow-list: AES-256-GCM
+ * and AES-128-GCM content encryption; rsa-oaep-mgf1p key transport or a named session key (ds:KeyName).
+ * CBC and everything else: ERR_XML_ALGORITHM. Any failure of the key or the tag: ERR_XML_DECRYPT_FAILED,
+ * with no detail. A shape outside the profile: ERR_XML_MALFORMED.
+ */
+export function decryptElement(encryptedData: Element, keys: DecryptionKeys, options: DecryptOptions = {}): DecryptedData {
+  if (!isNamed(encryptedData, xencNs, "EncryptedData")) throw malformed("not an xenc:EncryptedData");
+  onlyAttributes(encryptedData, ["Id", "Type", "MimeType", "Encoding"], "ERR_XML_MALFORMED", "EncryptedData");
+  const typeUri = attributeValue(encryptedData, "Type");
+  const type = typeUri === xencTypeElement ? "element" : typeUri === xencTypeContent ? "content" : undefined;
+  if (type === undefined) throw malformed("EncryptedData Type must be #Element or #Content");
+  const [method, keyInfo, cipherData, properties] = children(
+    encryptedData,
+    [
+      [xencNs, "EncryptionMethod", false],
+      [dsigNs, "KeyInfo", false],
+      [xencNs, "CipherData", false],
+      [xencNs, "EncryptionProperties", true],
+    ],
+    "EncryptedData",
+  ) as [Element, Element, Element, Element | undefined];
+
+  onlyAttributes(method, ["Algorithm"], "ERR_XML_MALFORMED", "EncryptionMethod");
+  const keyBytes = contentAlgorithms.get(algorithmOf(method, "EncryptionMethod"));
+  if (keyBytes === undefined) throw new XmlError("ERR_XML_ALGORITHM", "content encryption must be AES-GCM (CBC is refused)");
+  children(method, [], "EncryptionMethod");
+
+  onlyAttributes(keyInfo, [], "ERR_XML_MALFORMED", "KeyInfo");
+  const keyInfoChildren = childElements(keyInfo, "ERR_XML_MALFORMED", "KeyInfo");
+  const carrier = keyInfoChildren[0];
+  if (keyInfoChildren.length !== 1 || carrier === undefined) throw malformed("KeyInfo must hold one EncryptedKey or one KeyName");
+  const propertyChildren: Element[] = [];
+  if (properties !== undefined) {
+    onlyAttributes(properties, ["Id"], "ERR_XML_MALFORMED", "EncryptionProperties");
+    for (const property of childElements(properties, "ERR_XML_MALFORMED", "EncryptionProperties")) {
+      if (!isNamed(property, xencNs, "EncryptionProperty")) throw malformed("EncryptionProperties holds EncryptionProperty only");
+      onlyAttributes(property, ["Id", "Target"], "ERR_XML_MALFORMED", "EncryptionProperty");
+      propertyChildren.push(...childElements(property, "ERR_XML_MALFORMED", "EncryptionProperty"));
+    }
+  }
+  const cipherValue = cipherValueOf(cipherData, "CipherData");
+
+  let key: Uint8Array;
+  if (isNamed(carrier, xencNs, "EncryptedKey")) {
+    key = unwrapKey(carrier, keys, keyBytes);
+  } else if (isNamed(carrier, dsigNs, "KeyName")) {
+    key = sessionKey(carrier, keys, keyBytes);
+  } else {
+    throw malformed("KeyInfo must hold one EncryptedKey or one KeyName (no RetrievalMethod)");
+  }
+
+  // xmlenc-core1 §5.2.4: IV (96 bits) || ciphertext || tag (128 bits).
+  if (cipherValue.byteLength < aesGcmIvBytes + aesGcmTagBytes) throw failed();
+  let plaintext: Uint8Array;
+  try {
+    plaintext = aesGcmDecrypt(key, cipherValue.subarray(0, aesGcmIvBytes), cipherValue.subarray(aesGcmIvBytes));
+  } catch {
+    throw failed();
+  }
+  const context = encryptedData.parentNode !== null && isElement(encryptedData.parentNode) ? encryptedData.parentNode : encryptedData;
+  const nodes = parsePlaintext(plaintext, context, options);
+  if (type === "element") {
+    const elements = nodes.filter(isElement);
+    const onlyElement = elements.length === 1 && nodes.every((node) => isElement(node) || /^[ \t\r\n]*$/.test(node.nodeValue ?? ""));
+    if (!onlyElement) throw malformed("decrypted #Element content must be exactly one element");
+    return { type, nodes: elements, properties: propertyChildren, plaintext };
+  }
+  return { type, nodes, properties: propertyChildren, plaintext };
+}
+
+/**
+ * Decrypts every xenc:EncryptedData in `xml` in place (document order; at most encryptedDataMax) and returns
+ * the result, hardened-parsed again so the limits hold for the decrypted document too.
+ */
+export function decryptXml(xml: string, keys: DecryptionKeys, options: ParseOptions = {}): ParsedXml {
+  const parsed = parseXml(xml, options);
+  const targets = descendantElements(parsed.root).filter((e) => isNamed(e, xencNs, "EncryptedData"));
+  if (targets.length > encryptedDataMax) {
+    throw new XmlError("ERR_XML_LIMIT", `more than ${encryptedDataMax} EncryptedData elements`);
+  }
+  for (const target of targets) {
+    if (descendantElements(target).some((e) => e !== target && isNamed(e, xencNs, "EncryptedData"))) {
+      throw malformed("EncryptedData inside EncryptedData");
+    }
+    const decrypted = decryptElement(target, keys, options);
+    const parent = target.parentNode as Node;
+    for (const node of decrypted.nodes) parent.insertBefore(parsed.document.importNode(node, true), target);
+    parent.removeChild(target);
+  }
+  const serialized = escapeXml11LineEnds(new XMLSerializer().serializeToString(parsed.document));
+  return parseXml(serialized, options);
+}
