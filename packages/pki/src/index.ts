@@ -16,6 +16,7 @@ export { sealPrivateKey } from "./seal-private-key.js";
 export { openPrivateKey } from "./open-private-key.js";
 
 export { compactId, isCompactId } from "./compact-id.js";
+export { createCsr } from "./create-csr.js";
 export { parseCsr } from "./parse-csr.js";
 export type { ParsedCsr } from "./parse-csr.js";
 export { issueDeviceCertificate } from "./issue-device-certificate.js";

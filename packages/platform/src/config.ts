@@ -11,6 +11,10 @@ export interface Config {
   /** Currencies the platform holds; every user and merchant gets an account in each. */
   currencies: string[];
   logLevel: string;
+  /** Seals the platform's private keys at rest (OBOL_KEY_PASSPHRASE); required in production. */
+  keyPassphrase: string | undefined;
+  /** Where clients reach this platform; written into certificates (OCSP, CRL URLs). */
+  publicUrl: string;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -35,10 +39,21 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
   if (currencies.length === 0 || currencies.length > 16) throw new ObolError("ERR_CONFIG", "OBOL_CURRENCIES must list 1 to 16 currencies");
   const logLevel = env.LOG_LEVEL ?? "info";
   if (!logLevels.includes(logLevel)) throw new ObolError("ERR_CONFIG", `LOG_LEVEL must be one of ${logLevels.join(", ")}`);
+  const host = env.HOST ?? "127.0.0.1";
+  const port = overrides.port ?? integer(env, "PORT", 3000, 0, 65535);
+  const keyPassphrase = env.OBOL_KEY_PASSPHRASE || undefined;
+  if (keyPassphrase !== undefined && keyPassphrase.length < 12) throw new ObolError("ERR_CONFIG", "OBOL_KEY_PASSPHRASE must be at least 12 characters");
+  if (production && keyPassphrase === undefined) {
+    throw new ObolError("ERR_CONFIG", "OBOL_KEY_PASSPHRASE is required in production: it seals the platform's private keys at rest");
+  }
+  const publicUrl = (env.OBOL_PUBLIC_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${port}`).replace(/\/$/, "");
+  if (!/^https?:\/\/[^\s]+$/.test(publicUrl)) throw new ObolError("ERR_CONFIG", "OBOL_PUBLIC_URL must be an http(s) URL");
   return {
     production,
-    host: env.HOST ?? "127.0.0.1",
-    port: overrides.port ?? integer(env, "PORT", 3000, 0, 65535),
+    host,
+    port,
+    keyPassphrase,
+    publicUrl,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,

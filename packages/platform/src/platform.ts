@@ -1,4 +1,7 @@
+import { randomBytes, sign, verify, createPublicKey } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { X509Certificate } from "node:crypto";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { checkDurability, type DurabilityReport } from "./db/durability.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -8,7 +11,12 @@ import { buildApp } from "./http/app.js";
 import { CallerResolver } from "./http/caller.js";
 import type { RouteContext } from "./http/context.js";
 import { auditMigrations } from "./modules/audit/migrations.js";
-import { AuditService } from "./modules/audit/service.js";
+import { AuditService, type CheckpointSigner } from "./modules/audit/service.js";
+import { channelMigrations } from "./modules/channel/migrations.js";
+import { ChannelStore } from "./modules/channel/store.js";
+import { loadOrCreateKeys, type PlatformKeys } from "./modules/pki/keys.js";
+import { pkiMigrations } from "./modules/pki/migrations.js";
+import { PkiService } from "./modules/pki/service.js";
 import { authMigrations } from "./modules/auth/migrations.js";
 import { AuthService, defaultAuthLimits } from "./modules/auth/service.js";
 import { idempotencyMigrations } from "./modules/idempotency/migrations.js";
@@ -19,7 +27,9 @@ import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
 
 /** Every module's migrations, in dependency order. */
-export const allMigrations: Migration[] = [...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations];
+export const allMigrations: Migration[] = [
+  ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
+];
 
 export interface PlatformOptions {
   logger: FastifyBaseLogger | false;
@@ -27,6 +37,8 @@ export interface PlatformOptions {
   /** Keep PGlite in memory (tests, `obol demo`). */
   memory?: boolean;
   onMigration?: (progress: MigrationProgress) => void;
+  /** Told when the platform's CA and keys are created (first start: a few seconds). */
+  onKeyCreation?: () => void;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
 }
@@ -63,17 +75,21 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const auth = new AuthService(db, clock, { ...defaultAuthLimits, sessionTtlMs: config.limits.sessionTtlMs });
     const idempotency = new IdempotencyService(db, clock);
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
-    // Checkpoints are signed once the platform's service key exists (PKI); until then the chain alone.
-    const audit = new AuditService(db, clock);
+    const passphrase = await keyPassphrase(config, options.memory === true);
+    const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
+    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation);
+    const audit = new AuditService(db, clock, checkpointSigner(keys));
+    const pki = new PkiService(db, clock, keys, urls, audit);
+    const channel = new ChannelStore(db, clock);
     const services: RouteContext = {
-      db, ledger, parties, auth, idempotency, wallet, audit, callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      db, ledger, parties, auth, idempotency, wallet, audit, pki, channel, callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
     const log = (error: unknown) => app.log.error({ err: error }, "background task failed");
     ledger.startSweeper(sweepIntervalMs, log);
     const housekeeping = setInterval(() => {
-      Promise.all([idempotency.purgeExpired(), auth.purgeExpired()]).catch(log);
+      Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
     accepting = true;
 
@@ -84,6 +100,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         clearInterval(housekeeping);
         await app.close();
         await ledger.close();
+        await audit.checkpoint().catch(log);
         await database.close();
       },
     };
@@ -91,4 +108,37 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     await database.close().catch(() => {});
     throw error;
   }
+}
+
+/**
+ * The passphrase that seals the platform's keys. Production requires OBOL_KEY_PASSPHRASE (the
+ * config refuses to load without it). A development install keeps a generated one beside its
+ * data (mode 0600) so that `npm start` needs nothing; an in-memory platform uses a fresh one.
+ */
+async function keyPassphrase(config: Config, memory: boolean): Promise<string> {
+  if (config.keyPassphrase !== undefined) return config.keyPassphrase;
+  if (config.production) throw new Error("unreachable: production configs carry a passphrase");
+  if (memory) return randomBytes(24).toString("base64url");
+  const file = join(config.dataDir, "key-passphrase");
+  try {
+    return (await readFile(file, "utf8")).trim();
+  } catch (error) {
+    if ((error as { code?: string }).code !== "ENOENT") throw error;
+  }
+  await mkdir(config.dataDir, { recursive: true });
+  const generated = randomBytes(24).toString("base64url");
+  await writeFile(file, generated + "\n", { mode: 0o600, flag: "wx" });
+  return generated;
+}
+
+/** Audit checkpoints are signed with the platform's signing key; key id = its certificate's serial. */
+function checkpointSigner(keys: PlatformKeys): CheckpointSigner {
+  const certificate = new X509Certificate(keys.signing.certificateDer);
+  const publicKey = createPublicKey(keys.signing.privateKey);
+  const keyId = `signing:${certificate.serialNumber.toLowerCase()}`;
+  return {
+    keyId,
+    sign: (payload) => sign("sha256", payload, keys.signing.privateKey),
+    verify: (id, payload, signature) => id === keyId && verify("sha256", payload, publicKey, signature),
+  };
 }

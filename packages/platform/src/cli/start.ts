@@ -21,7 +21,10 @@ export async function openPlatform(config: Config, options: Omit<PlatformOptions
   const where = config.databaseUrl !== undefined ? "PostgreSQL at DATABASE_URL"
     : options.memory ? "in-memory embedded PostgreSQL (PGlite)" : `embedded PostgreSQL (PGlite) in ${config.dataDir}`;
   const done = progress(`opening ${where} and migrating\n`);
-  const platform = await createPlatform(config, { ...options, onMigration });
+  const platform = await createPlatform(config, {
+    ...options, onMigration,
+    onKeyCreation: () => process.stderr.write("  first start: creating the platform's root CA, issuing CA and service keys\n"),
+  });
   done();
   for (const problem of platform.durability.problems) process.stderr.write(`! not for production: ${problem.message}\n`);
   return platform;

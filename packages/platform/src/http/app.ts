@@ -10,6 +10,7 @@ import { createMetrics } from "./metrics.js";
 import { adminRoutes } from "./routes/admin.js";
 import { merchantRoutes } from "./routes/merchants.js";
 import { opsRoutes } from "./routes/ops.js";
+import { pkiRoutes } from "./routes/pki.js";
 import { userRoutes } from "./routes/users.js";
 import { fieldErrorCodes } from "./schemas.js";
 
@@ -89,5 +90,6 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(userRoutes(ctx), { prefix: "/v1" });
   await app.register(merchantRoutes(ctx), { prefix: "/v1" });
   await app.register(adminRoutes(ctx), { prefix: "/v1" });
+  await app.register(pkiRoutes(ctx));
   return app;
 }

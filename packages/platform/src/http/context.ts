@@ -1,6 +1,8 @@
 import type { Kysely } from "kysely";
 import type { AuditService } from "../modules/audit/service.js";
 import type { AuthService } from "../modules/auth/service.js";
+import type { ChannelStore } from "../modules/channel/store.js";
+import type { PkiService } from "../modules/pki/service.js";
 import type { IdempotencyService } from "../modules/idempotency/service.js";
 import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
@@ -16,6 +18,8 @@ export interface RouteContext {
   idempotency: IdempotencyService;
   wallet: WalletService;
   audit: AuditService;
+  pki: PkiService;
+  channel: ChannelStore;
   callers: CallerResolver;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;
