@@ -277,7 +277,7 @@ export function decryptElement(encryptedData: Element, keys: DecryptionKeys, opt
  * Decrypts every xenc:EncryptedData in `xml` in place (document order; at most encryptedDataMax) and returns
  * the result, hardened-parsed again so the limits hold for the decrypted document too.
  */
-export function decryptXml(xml: string, keys: DecryptionKeys, options: ParseOptions = {}): ParsedXml {
+export function decryptXml(xml: string | Uint8Array, keys: DecryptionKeys, options: ParseOptions = {}): ParsedXml {
   const parsed = parseXml(xml, options);
   const targets = descendantElements(parsed.root).filter((e) => isNamed(e, xencNs, "EncryptedData"));
   if (targets.length > encryptedDataMax) {

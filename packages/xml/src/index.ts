@@ -23,3 +23,5 @@ export { MemoryReplayGuard } from "./replay.js";
 export type { MemoryReplayGuardOptions, ReplayGuard } from "./replay.js";
 export { readNodes, serializeNodes } from "./xml-node.js";
 export type { XmlNode } from "./xml-node.js";
+export { receiptType, requestDigestOf, signReceipt, verifyReceipt } from "./receipt.js";
+export type { Receipt, SignReceiptOptions, VerifiedReceipt } from "./receipt.js";

@@ -8,7 +8,7 @@ import { hostileInputMsMax, timed } from "./support/timing.js";
 // text never makes it throw anything but XmlError and never takes more than 100 ms; generated well-formed
 // documents round-trip exactly (the generator is the second, reference "parser").
 
-const runs = 10_000;
+const runs = Number(process.env.OBOL_FUZZ_RUNS ?? 10_000);
 
 async function assertOnlyXmlErrorFast(input: string | Uint8Array): Promise<void> {
   const { error, ms } = await timed(() => parseXml(input));

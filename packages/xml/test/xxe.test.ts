@@ -4,8 +4,9 @@ import type { Server } from "node:http";
 import { connect } from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
-import { parseXml } from "../src/index.js";
+import { decryptXml, MemoryReplayGuard, openMessage, parseXml, verifyReceipt } from "../src/index.js";
 import type { XmlErrorCode } from "../src/index.js";
+import { identity } from "./support/identities.js";
 import { assertRejectedFast } from "./support/timing.js";
 
 // XXE and entity-expansion suite. @xmldom/xmldom never expands DTD entities (ecosystem-notes §1 pitfall 5),
@@ -113,12 +114,34 @@ const cases: readonly HostileCase[] = [
   },
 ];
 
-describe("XXE and entity expansion: parseXml", () => {
+const platform = identity("rsa", "platform");
+const device = identity("ec", "device");
+
+/** Every entry point that takes XML from outside. */
+const entryPoints: ReadonlyArray<readonly [string, (xml: string | Uint8Array) => unknown]> = [
+  ["parseXml", (xml) => parseXml(xml)],
+  [
+    "openMessage",
+    (xml) =>
+      openMessage(xml, {
+        trustedKeyFor: () => device.publicKey,
+        now: new Date(),
+        replay: new MemoryReplayGuard({ now: () => Date.now() }),
+        decryptionKeys: { privateKey: platform.privateKey },
+      }),
+  ],
+  ["verifyReceipt", (xml) => verifyReceipt(xml, platform.certificate)],
+  ["decryptXml", (xml) => decryptXml(xml, { privateKey: platform.privateKey })],
+];
+
+describe("XXE and entity expansion", () => {
   for (const hostile of cases) {
     it(hostile.name, async () => {
       const xml = hostile.xml();
-      await assertRejectedFast(() => parseXml(xml), hostile.codes);
-      await assertRejectedFast(() => parseXml(Buffer.from(xml)), hostile.codes);
+      for (const [, enter] of entryPoints) {
+        await assertRejectedFast(() => enter(xml), hostile.codes);
+        await assertRejectedFast(() => enter(Buffer.from(xml)), hostile.codes);
+      }
     });
   }
 
