@@ -140,6 +140,13 @@ function attackSuite(target: Target): void {
       doc.documentElement?.setAttribute("xmlns:unused", "urn:unused");
       assert.equal((await target.read(save(doc))).amount, "1250");
     });
+    it("KeyInfo swapped to the attacker's certificate (KeyInfo is not signed: still verified with the trusted key)", async () => {
+      const doc = load(target.signed);
+      first(doc, DSIG, "X509Certificate").textContent = attacker.certificate.raw.toString("base64");
+      const got = await target.read(save(doc));
+      assert.equal(got.amount, "1250", "still verified with the trusted key, whatever KeyInfo says");
+    });
+
   });
 
   describe(`XSW suite (${target.label}): attacks on one signed message, each refused`, () => {
@@ -322,13 +329,6 @@ function attackSuite(target: Target): void {
         "control: trusting KeyInfo (xml-crypto 4.x default, issue #403) accepts it",
       );
       await refused(xml, "ERR_XML_SIGNATURE_INVALID");
-    });
-
-    it("KeyInfo swapped to the attacker's certificate on the untouched message (KeyInfo is not signed)", async () => {
-      const doc = load(target.signed);
-      first(doc, DSIG, "X509Certificate").textContent = attacker.certificate.raw.toString("base64");
-      const got = await target.read(save(doc));
-      assert.equal(got.amount, "1250", "still verified with the trusted key, whatever KeyInfo says");
     });
 
     it("an unknown SignatureMethod algorithm", async () => {
