@@ -6,6 +6,7 @@ import {
   attributeValue,
   childElements,
   descendantElements,
+  expectChildren,
   isElement,
   isNamed,
   onlyAttributes,
@@ -13,7 +14,8 @@ import {
 } from "./dom.js";
 import { XmlError } from "./errors.js";
 import { escapeAttribute, escapeXml11LineEnds } from "./escape.js";
-import { encryptedDataMax, keyNameCharsMax } from "./limits.js";
+import { isKeyName } from "./keys.js";
+import { encryptedDataMax } from "./limits.js";
 import {
   aes128GcmAlgorithm,
   aes256GcmAlgorithm,
@@ -64,27 +66,8 @@ function malformed(message: string): XmlError {
   return new XmlError("ERR_XML_MALFORMED", message);
 }
 
-/** `parent` must hold exactly the xenc/ds children named (those marked optional may be missing), in order. */
-function children(parent: Element, expected: ReadonlyArray<readonly [string, string, boolean]>, what: string): Array<Element | undefined> {
-  const found = childElements(parent, "ERR_XML_MALFORMED", what);
-  const out: Array<Element | undefined> = [];
-  let i = 0;
-  for (const [namespaceUri, localName, optional] of expected) {
-    const next = found[i];
-    if (isNamed(next, namespaceUri, localName)) {
-      out.push(next);
-      i++;
-    } else if (optional) {
-      out.push(undefined);
-    } else {
-      throw malformed(`${what} must contain ${localName}`);
-    }
-  }
-  if (i !== found.length) {
-    const extra = found[i] as Element;
-    throw malformed(`${what} may not contain {${extra.namespaceURI ?? ""}}${extra.localName}`);
-  }
-  return out;
+function children(parent: Element, expected: ReadonlyArray<readonly [string, string, boolean?]>, what: string): Array<Element | undefined> {
+  return expectChildren(parent, expected, "ERR_XML_MALFORMED", what);
 }
 
 function algorithmOf(element: Element, what: string): string {
@@ -157,7 +140,7 @@ function unwrapKey(encryptedKey: Element, keys: DecryptionKeys, keyBytes: number
 function sessionKey(keyName: Element, keys: DecryptionKeys, keyBytes: number): Uint8Array {
   onlyAttributes(keyName, [], "ERR_XML_MALFORMED", "KeyName");
   const name = textOnly(keyName, "ERR_XML_MALFORMED", "KeyName").trim();
-  if (name.length === 0 || name.length > keyNameCharsMax) throw malformed("KeyName has a bad length");
+  if (!isKeyName(name)) throw malformed("KeyName must be 1 to 256 printable characters");
   const key = keys.resolveSessionKey?.(name);
   if (!(key instanceof Uint8Array) || key.byteLength !== keyBytes) throw failed();
   return key;

@@ -7,6 +7,8 @@ import { xmlnsNs } from "./namespaces.js";
 export const ELEMENT_NODE = 1;
 export const TEXT_NODE = 3;
 export const CDATA_SECTION_NODE = 4;
+export const PROCESSING_INSTRUCTION_NODE = 7;
+export const COMMENT_NODE = 8;
 
 export function isElement(node: Node | null | undefined): node is Element {
   return node !== null && node !== undefined && node.nodeType === ELEMENT_NODE;
@@ -31,6 +33,35 @@ export function childElements(parent: Element, code: XmlErrorCode, what: string)
     }
   }
   return children;
+}
+
+/**
+ * `parent` must hold exactly the children listed, in order; an entry marked optional may be missing (its
+ * slot is then undefined). Anything else is an error `code`.
+ */
+export function expectChildren(
+  parent: Element,
+  expected: ReadonlyArray<readonly [namespaceUri: string, localName: string, optional?: boolean]>,
+  code: XmlErrorCode,
+  what: string,
+): Array<Element | undefined> {
+  const found = childElements(parent, code, what);
+  const out: Array<Element | undefined> = [];
+  let i = 0;
+  for (const [namespaceUri, localName, optional] of expected) {
+    const next = found[i];
+    if (isNamed(next, namespaceUri, localName)) {
+      out.push(next);
+      i++;
+    } else if (optional === true) {
+      out.push(undefined);
+    } else {
+      throw new XmlError(code, `${what} must contain ${localName} here`);
+    }
+  }
+  const extra = found[i];
+  if (extra !== undefined) throw new XmlError(code, `${what} may not contain {${extra.namespaceURI ?? ""}}${extra.localName} here`);
+  return out;
 }
 
 /** The text of an element that must not contain elements. */

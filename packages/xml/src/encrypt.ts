@@ -5,7 +5,7 @@ import { encodeBase64 } from "./base64.js";
 import { descendantElements, isNamed } from "./dom.js";
 import { XmlError } from "./errors.js";
 import { escapeXml11LineEnds } from "./escape.js";
-import { keyFingerprint } from "./keys.js";
+import { isKeyName, keyFingerprint } from "./keys.js";
 import { keyNameCharsMax } from "./limits.js";
 import {
   aes128GcmAlgorithm,
@@ -133,7 +133,7 @@ export function encryptElement(target: Element, options: EncryptOptions): Elemen
   const keyInfo = encryptedData.appendChild(el(doc, dsigNs, "ds:KeyInfo"));
   if (transport.kind === "session-key") {
     const name = transport.name;
-    if (name.length === 0 || name.length > keyNameCharsMax || name.trim() !== name || /[\u0000-\u001f\u007f]/.test(name)) {
+    if (!isKeyName(name)) {
       throw new XmlError("ERR_XML_MALFORMED", `a session key name must be 1 to ${keyNameCharsMax} printable characters`);
     }
     keyInfo.appendChild(textEl(doc, dsigNs, "ds:KeyName", name));

@@ -2,6 +2,7 @@ import { createHash, createPublicKey, KeyObject, X509Certificate } from "node:cr
 import { rsaModulusMaxBits, rsaModulusMinBits } from "@obol/crypto";
 import { encodeBase64Url } from "./base64.js";
 import { XmlError } from "./errors.js";
+import { keyNameCharsMax } from "./limits.js";
 import { ecdsaSha256Algorithm, rsaSha256Algorithm } from "./namespaces.js";
 
 /** A key the caller trusts: a public KeyObject, or a certificate whose public key is meant. */
@@ -40,4 +41,16 @@ export function signatureAlgorithmOf(key: KeyObject): SignatureAlgorithmName {
 export function keyFingerprint(key: TrustedKey): string {
   const spki = publicKeyOf(key).export({ format: "der", type: "spki" });
   return encodeBase64Url(createHash("sha256").update(spki).digest());
+}
+
+/** A ds:KeyName value (xmldsig-core1 §4.5.1) we write or accept: 1 to keyNameCharsMax printable characters,
+ * no surrounding whitespace. */
+export function isKeyName(name: unknown): name is string {
+  return (
+    typeof name === "string" &&
+    name.length > 0 &&
+    name.length <= keyNameCharsMax &&
+    name.trim() === name &&
+    !/[\u0000-\u001f\u007f]/.test(name)
+  );
 }

@@ -1,4 +1,11 @@
 import { DOMParser } from "@xmldom/xmldom";
+import {
+  CDATA_SECTION_NODE,
+  COMMENT_NODE,
+  ELEMENT_NODE,
+  PROCESSING_INSTRUCTION_NODE,
+  TEXT_NODE,
+} from "./dom.js";
 import { XmlError } from "./errors.js";
 import {
   attributeCharsMax,
@@ -52,11 +59,6 @@ export interface ParsedXml {
   readonly source: string;
 }
 
-const ELEMENT_NODE = 1;
-const TEXT_NODE = 3;
-const CDATA_SECTION_NODE = 4;
-const PROCESSING_INSTRUCTION_NODE = 7;
-const COMMENT_NODE = 8;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 

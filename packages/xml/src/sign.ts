@@ -4,7 +4,7 @@ import { encodeBase64 } from "./base64.js";
 import { attributeValue, descendantElements, isNamed } from "./dom.js";
 import { XmlError } from "./errors.js";
 import { escapeText, escapeXml11LineEnds } from "./escape.js";
-import { publicKeyOf, signatureAlgorithmOf, signatureAlgorithmUris } from "./keys.js";
+import { isKeyName, publicKeyOf, signatureAlgorithmOf, signatureAlgorithmUris } from "./keys.js";
 import type { SignatureAlgorithmName } from "./keys.js";
 import { keyNameCharsMax } from "./limits.js";
 import {
@@ -37,7 +37,7 @@ function keyInfoContent(options: SignOptions): string | null {
   const parts: string[] = [];
   if (options.keyName !== undefined) {
     const name = options.keyName;
-    if (name.length === 0 || name.length > keyNameCharsMax || name.trim() !== name || /[\u0000-\u001f\u007f]/.test(name)) {
+    if (!isKeyName(name)) {
       throw new XmlError("ERR_XML_MALFORMED", `keyName must be 1 to ${keyNameCharsMax} printable characters`);
     }
     parts.push(`<ds:KeyName>${escapeText(name)}</ds:KeyName>`);

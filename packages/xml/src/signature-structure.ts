@@ -4,6 +4,7 @@ import {
   attributeValue,
   childElements,
   descendantElements,
+  expectChildren,
   isNamed,
   namespaceOf,
   onlyAttributes,
@@ -11,7 +12,7 @@ import {
   textOnly,
 } from "./dom.js";
 import { XmlError } from "./errors.js";
-import { signatureAlgorithmUris } from "./keys.js";
+import { isKeyName, signatureAlgorithmUris } from "./keys.js";
 import type { SignatureAlgorithmName } from "./keys.js";
 import { keyInfoCertificatesMax, keyNameCharsMax } from "./limits.js";
 import {
@@ -60,17 +61,10 @@ function algorithmOf(element: Element, what: string): string {
   return algorithm;
 }
 
-/** `parent` must have exactly these DSig children, in this order (an optional last one may be missing). */
-function expectChildren(parent: Element, names: readonly string[], optionalLast: boolean, what: string): Element[] {
-  const children = childElements(parent, "ERR_XML_SIGNATURE_STRUCTURE", what);
-  const fits =
-    (children.length === names.length || (optionalLast && children.length === names.length - 1)) &&
-    children.every((child, i) => isNamed(child, dsigNs, names[i] as string));
-  if (!fits) {
-    const found = children.map((child) => `{${child.namespaceURI ?? ""}}${child.localName}`).join(", ");
-    throw structure(`${what} must contain ${names.join(", ")}${optionalLast ? " (last optional)" : ""}; found ${found}`);
-  }
-  return children;
+/** `parent` must have exactly these DSig children, in this order (the last one optional if so marked). */
+function dsigChildren(parent: Element, names: readonly string[], optionalLast: boolean, what: string): Array<Element | undefined> {
+  const expected = names.map((name, i) => [dsigNs, name, optionalLast && i === names.length - 1] as const);
+  return expectChildren(parent, expected, "ERR_XML_SIGNATURE_STRUCTURE", what);
 }
 
 function expectEmpty(element: Element, what: string): void {
@@ -111,7 +105,7 @@ function checkSignedInfo(signedInfo: Element, rootId: string, policy: SignatureP
   const children = childElements(signedInfo, "ERR_XML_SIGNATURE_STRUCTURE", "SignedInfo");
   const references = children.filter((child) => isNamed(child, dsigNs, "Reference"));
   if (references.length !== 1) throw structure(`${references.length} References; exactly one is allowed`);
-  const [c14n, method, reference] = expectChildren(
+  const [c14n, method, reference] = dsigChildren(
     signedInfo,
     ["CanonicalizationMethod", "SignatureMethod", "Reference"],
     false,
@@ -143,7 +137,7 @@ function checkSignedInfo(signedInfo: Element, rootId: string, policy: SignatureP
   if (attributeValue(reference, "URI") !== `#${rootId}`) {
     throw structure(`the Reference must point at the document element (URI="#${rootId}")`);
   }
-  const [transforms, digestMethod, digestValue] = expectChildren(
+  const [transforms, digestMethod, digestValue] = dsigChildren(
     reference,
     ["Transforms", "DigestMethod", "DigestValue"],
     false,
@@ -152,7 +146,7 @@ function checkSignedInfo(signedInfo: Element, rootId: string, policy: SignatureP
 
   // §4.4.3.4 Transforms: exactly enveloped-signature (§6.6.4) then exclusive c14n.
   onlyAttributes(transforms, [], "ERR_XML_SIGNATURE_STRUCTURE", "Transforms");
-  const transformList = expectChildren(transforms, ["Transform", "Transform"], false, "Transforms");
+  const transformList = dsigChildren(transforms, ["Transform", "Transform"], false, "Transforms") as [Element, Element];
   const allowedTransforms = [envelopedSignatureAlgorithm, excC14nAlgorithm];
   transformList.forEach((transform, i) => {
     onlyAttributes(transform, ["Algorithm"], "ERR_XML_SIGNATURE_STRUCTURE", "Transform");
@@ -184,7 +178,7 @@ function readKeyInfo(keyInfo: Element | undefined): SignerHint {
     onlyAttributes(child, [], "ERR_XML_SIGNATURE_STRUCTURE", "KeyInfo child");
     if (isNamed(child, dsigNs, "KeyName") && keyName === undefined) {
       keyName = textOnly(child, "ERR_XML_SIGNATURE_STRUCTURE", "KeyName").trim();
-      if (keyName.length === 0 || keyName.length > keyNameCharsMax || /[\u0000-\u001f\u007f]/.test(keyName)) {
+      if (!isKeyName(keyName)) {
         throw structure(`KeyName must be 1 to ${keyNameCharsMax} printable characters`);
       }
     } else if (isNamed(child, dsigNs, "X509Data") && certificates.length === 0) {
@@ -229,7 +223,7 @@ export function inspectSignature(root: Element, policy: SignaturePolicy = {}): S
 
   onlyAttributes(signature, ["Id"], "ERR_XML_SIGNATURE_STRUCTURE", "Signature");
   // xmldsig-core1 §4.1: SignedInfo, SignatureValue, KeyInfo?; no ds:Object (where wrapped content hides).
-  const [signedInfo, signatureValue, keyInfo] = expectChildren(
+  const [signedInfo, signatureValue, keyInfo] = dsigChildren(
     signature,
     ["SignedInfo", "SignatureValue", "KeyInfo"],
     true,
