@@ -9,7 +9,7 @@ import { XmlError } from "./errors.js";
 import { escapeAttribute, escapeXml11LineEnds } from "./escape.js";
 import { keyFingerprint, publicKeyOf } from "./keys.js";
 import type { SignatureAlgorithmName, TrustedKey } from "./keys.js";
-import { freshnessWindowMsDefault, freshnessWindowMsMax } from "./limits.js";
+import { freshnessWindowMsDefault, freshnessWindowMsMax, freshnessWindowMsMin } from "./limits.js";
 import { checkType, formatTimestamp, messageRoot, newNonce, readMessageFields, uuidV4 } from "./message-fields.js";
 import { obolMessageNs } from "./namespaces.js";
 import { parseXml } from "./parse.js";
@@ -171,8 +171,8 @@ export interface OpenedMessage {
  */
 export async function openMessage(xml: string | Uint8Array, options: OpenMessageOptions): Promise<OpenedMessage> {
   const windowMs = options.freshnessWindowMs ?? freshnessWindowMsDefault;
-  if (!Number.isSafeInteger(windowMs) || windowMs < 0 || windowMs > freshnessWindowMsMax) {
-    throw new XmlError("ERR_XML_LIMIT", `freshnessWindowMs must be an integer in [0, ${freshnessWindowMsMax}]`);
+  if (!Number.isSafeInteger(windowMs) || windowMs < freshnessWindowMsMin || windowMs > freshnessWindowMsMax) {
+    throw new XmlError("ERR_XML_LIMIT", `freshnessWindowMs must be an integer in [${freshnessWindowMsMin}, ${freshnessWindowMsMax}]`);
   }
   const now = options.now.getTime();
   if (!Number.isFinite(now)) throw new XmlError("ERR_XML_MALFORMED", "now is not a valid date");

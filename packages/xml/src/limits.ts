@@ -18,6 +18,9 @@ export const attributesPerElementMax = 32;
 /** Default freshness window of openMessage(): a message's Timestamp may differ from `now` by this much. */
 export const freshnessWindowMsDefault = 120_000;
 
+/** Smallest freshness window a caller may choose: clocks of phones and servers are never closer than that. */
+export const freshnessWindowMsMin = 1_000;
+
 /** Largest freshness window a caller may choose (one hour): replay state must be kept for twice as long. */
 export const freshnessWindowMsMax = 3_600_000;
 

@@ -139,6 +139,9 @@ describe("openMessage: freshness and replay", () => {
       assert.equal(await codeOf(() => openMessage(xml, options({ now: new Date(now.getTime() + delta) }))), "ERR_XML_STALE");
     }
     assert.equal(await codeOf(() => openMessage(xml, options({ now: new Date(now.getTime() + 5_000), freshnessWindowMs: 1_000 }))), "ERR_XML_STALE");
+    for (const freshnessWindowMs of [0, 999, 3_600_001, 1.5]) {
+      assert.equal(await codeOf(() => openMessage(xml, options({ freshnessWindowMs }))), "ERR_XML_LIMIT");
+    }
   });
 
   it("refuses a replayed message, and another message reusing its Nonce or its MessageId", async () => {
