@@ -4,15 +4,15 @@ import { describe, it } from "node:test";
 import fc from "fast-check";
 import { buildMessage, decryptXml, MemoryReplayGuard, openMessage, signReceipt, verifyReceipt, XmlError } from "../src/index.js";
 import { identity } from "./support/identities.js";
+import { fuzzParameters } from "./support/fuzz.js";
 import { hostileInputMsMax, timed } from "./support/timing.js";
 
-// Hostile input for the envelope entry points (reliability-tests.md T22: 10,000 runs per property in CI;
-// OBOL_FUZZ_RUNS raises it for nightly runs): random text, and mutations of a real signed + encrypted
+// Hostile input for the envelope entry points (reliability-tests.md T22; runs and seed in support/fuzz.ts;
+// OBOL_FUZZ_RUNS/OBOL_FUZZ_SEED for nightly runs): random text, and mutations of a real signed + encrypted
 // message and of a real receipt. Whatever the input, openMessage, verifyReceipt and decryptXml throw nothing
 // but XmlError and answer within 100 ms. About 6% of the message mutations get past parsing and structure
 // into signature verification; decryptXml sees the mutated EncryptedData without a signature in front.
 
-const runs = Number(process.env.OBOL_FUZZ_RUNS ?? 10_000);
 
 const device = identity("ec", "device");
 const platform = identity("rsa", "platform");
@@ -84,26 +84,24 @@ describe("envelope entry points under hostile input (fast-check)", () => {
   });
 
   it("openMessage: mutated signed + encrypted messages", async () => {
-    await fc.assert(fc.asyncProperty(mutationsOf(message), (xml) => onlyXmlErrorFast(() => open(xml), xml)), { numRuns: runs });
+    await fc.assert(fc.asyncProperty(mutationsOf(message), (xml) => onlyXmlErrorFast(() => open(xml), xml)), fuzzParameters);
   });
 
   it("openMessage: random text", async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ unit: "binary", maxLength: 300 }), (xml) => onlyXmlErrorFast(() => open(xml), xml)), {
-      numRuns: runs,
-    });
+    await fc.assert(fc.asyncProperty(fc.string({ unit: "binary", maxLength: 300 }), (xml) => onlyXmlErrorFast(() => open(xml), xml)), fuzzParameters);
   });
 
   it("verifyReceipt: mutated receipts", async () => {
     await fc.assert(
       fc.asyncProperty(mutationsOf(receipt), (xml) => onlyXmlErrorFast(() => verifyReceipt(xml, platform.certificate), xml)),
-      { numRuns: runs },
+      fuzzParameters,
     );
   });
 
   it("decryptXml: mutated encrypted messages", async () => {
     await fc.assert(
       fc.asyncProperty(mutationsOf(message), (xml) => onlyXmlErrorFast(() => decryptXml(xml, { privateKey: platform.privateKey }), xml)),
-      { numRuns: runs },
+      fuzzParameters,
     );
   });
 });

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
 import { parseXml, XmlError } from "../src/index.js";
+import { fuzzParameters } from "./support/fuzz.js";
 import { hostileInputMsMax, timed } from "./support/timing.js";
 
 // Hostile input for parseXml (reliability-tests.md T22: 10,000 runs per property in CI): random and mutated
 // text never makes it throw anything but XmlError and never takes more than 100 ms; generated well-formed
 // documents round-trip exactly (the generator is the second, reference "parser").
 
-const runs = Number(process.env.OBOL_FUZZ_RUNS ?? 10_000);
 
 async function assertOnlyXmlErrorFast(input: string | Uint8Array): Promise<void> {
   const { error, ms } = await timed(() => parseXml(input));
@@ -101,19 +101,19 @@ function sameTree(element: Element, node: Tree): boolean {
 
 describe("parseXml under hostile input (fast-check)", () => {
   it(`random strings: only XmlError, each within ${hostileInputMsMax} ms`, async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ unit: "binary", maxLength: 200 }), assertOnlyXmlErrorFast), { numRuns: runs });
+    await fc.assert(fc.asyncProperty(fc.string({ unit: "binary", maxLength: 200 }), assertOnlyXmlErrorFast), fuzzParameters);
   });
 
   it("random bytes (invalid UTF-8 included)", async () => {
-    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), assertOnlyXmlErrorFast), { numRuns: runs });
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), assertOnlyXmlErrorFast), fuzzParameters);
   });
 
   it("XML-like token soup", async () => {
-    await fc.assert(fc.asyncProperty(xmlish, assertOnlyXmlErrorFast), { numRuns: runs });
+    await fc.assert(fc.asyncProperty(xmlish, assertOnlyXmlErrorFast), fuzzParameters);
   });
 
   it("mutations of a message-shaped document", async () => {
-    await fc.assert(fc.asyncProperty(mutation, assertOnlyXmlErrorFast), { numRuns: runs });
+    await fc.assert(fc.asyncProperty(mutation, assertOnlyXmlErrorFast), fuzzParameters);
   });
 
   it("generated well-formed documents parse to the same tree and text", () => {
@@ -123,7 +123,7 @@ describe("parseXml under hostile input (fast-check)", () => {
         assert.ok(sameTree(parsed.root, node));
         assert.equal(parsed.root.textContent, textContent(node));
       }),
-      { numRuns: runs },
+      fuzzParameters,
     );
   });
 });
