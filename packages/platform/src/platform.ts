@@ -14,6 +14,7 @@ import { auditMigrations } from "./modules/audit/migrations.js";
 import { AuditService, type CheckpointSigner } from "./modules/audit/service.js";
 import { channelMigrations } from "./modules/channel/migrations.js";
 import { ChannelStore } from "./modules/channel/store.js";
+import { WalletChannel } from "./modules/channel/service.js";
 import { loadOrCreateKeys, type PlatformKeys } from "./modules/pki/keys.js";
 import { pkiMigrations } from "./modules/pki/migrations.js";
 import { PkiService } from "./modules/pki/service.js";
@@ -82,7 +83,8 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const pki = new PkiService(db, clock, keys, urls, audit);
     const channel = new ChannelStore(db, clock);
     const services: RouteContext = {
-      db, ledger, parties, auth, idempotency, wallet, audit, pki, channel, callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
+      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 

@@ -4,6 +4,7 @@ import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
 import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
+import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletStatus } from "./wallet.js";
 
 const usage = `obol: the Obol payment platform
 
@@ -15,6 +16,11 @@ Usage:
   obol demo                                       scripted P2P transfer on a throwaway in-memory platform
   obol ledger verify                              prove every balance equals its postings
   obol audit verify                               check the audit log's hash chain and signed checkpoints
+  obol wallet enroll --url URL --msisdn MSISDN --code CODE [--keystore FILE]
+                                                  make a device key, get it certified, keep it sealed
+  obol wallet status|balance|history|revoke [--keystore FILE]
+  obol wallet pay --to MSISDN --amount MINOR [--currency KES] [--idempotency-key K] [--keystore FILE]
+      (wallet secrets: OBOL_WALLET_PASSWORD, OBOL_WALLET_PASSPHRASE, or asked in a terminal)
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
 
@@ -31,6 +37,14 @@ async function main(argv: string[]): Promise<number> {
       role: { type: "string", default: "admin" },
       "password-stdin": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
+      url: { type: "string" },
+      msisdn: { type: "string" },
+      code: { type: "string" },
+      keystore: { type: "string" },
+      to: { type: "string" },
+      amount: { type: "string" },
+      currency: { type: "string", default: "KES" },
+      "idempotency-key": { type: "string" },
     },
   });
   const [command, sub] = positionals;
@@ -52,6 +66,23 @@ async function main(argv: string[]): Promise<number> {
       return adminCreate({ username: values.username, role: values.role!, passwordFromStdin: values["password-stdin"]!, overrides });
     case "demo":
       return runDemo();
+    case "wallet": {
+      const keystore = values.keystore ?? defaultKeystorePath;
+      switch (sub) {
+        case "enroll":
+          if (!values.url || !values.msisdn || !values.code) throw new ObolError("ERR_USAGE", "usage: obol wallet enroll --url URL --msisdn MSISDN --code CODE");
+          return walletEnroll({ url: values.url.replace(/\/$/, ""), msisdn: values.msisdn, code: values.code, keystore });
+        case "status": return walletStatus({ keystore });
+        case "balance": return walletBalance({ keystore });
+        case "history": return walletHistory({ keystore });
+        case "revoke": return walletRevoke({ keystore });
+        case "pay":
+          if (!values.to || !values.amount) throw new ObolError("ERR_USAGE", "usage: obol wallet pay --to MSISDN --amount MINOR_UNITS");
+          return walletPay({ keystore, to: values.to, amount: values.amount, currency: values.currency!, ...(values["idempotency-key"] ? { idempotencyKey: values["idempotency-key"] } : {}) });
+        default:
+          throw new ObolError("ERR_USAGE", "usage: obol wallet enroll|status|balance|history|pay|revoke");
+      }
+    }
     case "audit":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");
       return auditVerify(overrides);

@@ -11,6 +11,7 @@ import { adminRoutes } from "./routes/admin.js";
 import { merchantRoutes } from "./routes/merchants.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pkiRoutes } from "./routes/pki.js";
+import { channelRoutes } from "./routes/channel.js";
 import { userRoutes } from "./routes/users.js";
 import { fieldErrorCodes } from "./schemas.js";
 
@@ -91,5 +92,6 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(merchantRoutes(ctx), { prefix: "/v1" });
   await app.register(adminRoutes(ctx), { prefix: "/v1" });
   await app.register(pkiRoutes(ctx));
+  await app.register(channelRoutes(ctx.walletChannel));
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { AuditService } from "../modules/audit/service.js";
 import type { AuthService } from "../modules/auth/service.js";
+import type { WalletChannel } from "../modules/channel/service.js";
 import type { ChannelStore } from "../modules/channel/store.js";
 import type { PkiService } from "../modules/pki/service.js";
 import type { IdempotencyService } from "../modules/idempotency/service.js";
@@ -20,6 +21,7 @@ export interface RouteContext {
   audit: AuditService;
   pki: PkiService;
   channel: ChannelStore;
+  walletChannel: WalletChannel;
   callers: CallerResolver;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;

@@ -1,0 +1,89 @@
+/**
+ * Issue 3 end to end, as a user would: a real `obol start` process (embedded storage), and the
+ * `obol wallet` CLI enrolling, paying by signed XML message, revoking, and being refused.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cliPath, freePort, spawnPlatform, waitReady, type PlatformProcess } from "../support/platform-process.js";
+
+let dir: string;
+let platform: PlatformProcess;
+const logins: { amina: string; admin: string } = { amina: "", admin: "" };
+
+function obol(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", HOME: dir, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function json(method: string, path: string, body?: unknown, token?: string): Promise<any> {
+  const response = await fetch(platform.url + path, {
+    method, headers: { ...(body ? { "content-type": "application/json" } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return response.json();
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "obol-wallet-e2e-"));
+  platform = spawnPlatform({ port: await freePort(), args: ["--demo"], env: { OBOL_DATA_DIR: join(dir, "data"), OBOL_KEY_PASSPHRASE: "" } });
+  await waitReady(platform, 60_000);
+  logins.amina = /\+254700000001\s+password (\S+)/.exec(platform.output())![1]!;
+  logins.admin = /operator\s+admin\s+password (\S+)/.exec(platform.output())![1]!;
+});
+after(async () => {
+  await platform?.kill("SIGTERM");
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("obol wallet, end to end", { timeout: 120_000 }, () => {
+  const keystore = () => join(dir, "amina-wallet.json");
+  const env = () => ({ OBOL_WALLET_PASSWORD: logins.amina, OBOL_WALLET_PASSPHRASE: "amina's long keystore passphrase" });
+
+  test("enrol with an operator's code; the keystore is private to the user", async () => {
+    const admin = await json("POST", "/v1/admin/login", { username: "admin", password: logins.admin });
+    const { code } = await json("POST", "/v1/admin/enrolment-codes", { msisdn: "+254700000001" }, admin.token);
+    const enrolled = await obol(["wallet", "enroll", "--url", platform.url, "--msisdn", "+254700000001", "--code", code, "--keystore", keystore()], env());
+    assert.equal(enrolled.code, 0, enrolled.stderr);
+    assert.match(enrolled.stdout, /enrolled: certificate [0-9a-f]+ \(compact id [A-Za-z0-9_-]{22}\)/);
+    assert.equal((await stat(keystore())).mode & 0o777, 0o600);
+    const status = await obol(["wallet", "status", "--keystore", keystore()], env());
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /status at the platform: good/);
+  });
+
+  test("pay by signed XML message; the platform-signed receipt verifies", async () => {
+    const paid = await obol(["wallet", "pay", "--keystore", keystore(), "--to", "+254700000002", "--amount", "12550"], env());
+    assert.equal(paid.code, 0, paid.stderr + paid.stdout);
+    assert.match(paid.stdout, /paid 125\.50 KES to \+254700000002: transaction [0-9a-f-]{36}, receipt verified/);
+    const balance = await obol(["wallet", "balance", "--keystore", keystore()], env());
+    assert.match(balance.stdout, /4,874\.50 KES available/);
+    const history = await obol(["wallet", "history", "--keystore", keystore()], env());
+    assert.match(history.stdout, /-125\.50 KES/);
+  });
+
+  test("a wrong keystore passphrase cannot sign", async () => {
+    const wrong = await obol(["wallet", "pay", "--keystore", keystore(), "--to", "+254700000002", "--amount", "100"], { ...env(), OBOL_WALLET_PASSPHRASE: "not the right passphrase" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /ERR_PKI_BAD_PASSPHRASE/);
+  });
+
+  test("after revoking the certificate, the next message is refused", async () => {
+    const revoked = await obol(["wallet", "revoke", "--keystore", keystore()], env());
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const refused = await obol(["wallet", "pay", "--keystore", keystore(), "--to", "+254700000002", "--amount", "100"], env());
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /ERR_CERTIFICATE_REJECTED/);
+    const status = await obol(["wallet", "status", "--keystore", keystore()], env());
+    assert.match(status.stdout, /status at the platform: revoked/);
+  });
+});
