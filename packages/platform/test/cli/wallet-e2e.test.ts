@@ -3,14 +3,31 @@
  * `obol wallet` CLI enrolling, paying by signed XML message, revoking, and being refused.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { execFile, spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { cliPath, freePort, spawnPlatform, waitReady, type PlatformProcess } from "../support/platform-process.js";
 
+const run = promisify(execFile);
 let dir: string;
+
+/** The real OpenSSL asks the live platform: OCSP (RFC 6960) and a CRL check (RFC 5280). */
+async function opensslStatus(): Promise<{ ocsp: string; verify: string }> {
+  const keystore = JSON.parse(await readFile(join(dir, "amina-wallet.json"), "utf8"));
+  await writeFile(join(dir, "device.pem"), keystore.certificate);
+  await writeFile(join(dir, "issuing.pem"), keystore.chain[0]);
+  await writeFile(join(dir, "root.pem"), keystore.chain[1]);
+  const crl = Buffer.from(await (await fetch(`${platform.url}/pki/crl`)).arrayBuffer());
+  await writeFile(join(dir, "crl.der"), crl);
+  await run("openssl", ["crl", "-inform", "DER", "-in", join(dir, "crl.der"), "-out", join(dir, "crl.pem")]);
+  const ocsp = await run("openssl", ["ocsp", "-sha256", "-issuer", join(dir, "issuing.pem"), "-cert", join(dir, "device.pem"), "-url", `${platform.url}/pki/ocsp`, "-CAfile", join(dir, "root.pem")]);
+  const verify = await run("openssl", ["verify", "-CAfile", join(dir, "root.pem"), "-untrusted", join(dir, "issuing.pem"), "-crl_check", "-CRLfile", join(dir, "crl.pem"), join(dir, "device.pem")]).then(
+    (r) => r.stdout + r.stderr, (e: { stdout: string; stderr: string }) => e.stdout + e.stderr);
+  return { ocsp: ocsp.stdout + ocsp.stderr, verify };
+}
 let platform: PlatformProcess;
 const logins: { amina: string; admin: string } = { amina: "", admin: "" };
 
@@ -59,6 +76,10 @@ describe("obol wallet, end to end", { timeout: 120_000 }, () => {
     const status = await obol(["wallet", "status", "--keystore", keystore()], env());
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /status at the platform: good/);
+    const checked = await opensslStatus();
+    assert.match(checked.ocsp, /Response verify OK/);
+    assert.match(checked.ocsp, /device\.pem: good/);
+    assert.match(checked.verify, /device\.pem: OK/);
   });
 
   test("pay by signed XML message; the platform-signed receipt verifies", async () => {
@@ -85,5 +106,8 @@ describe("obol wallet, end to end", { timeout: 120_000 }, () => {
     assert.match(refused.stderr, /ERR_CERTIFICATE_REJECTED/);
     const status = await obol(["wallet", "status", "--keystore", keystore()], env());
     assert.match(status.stdout, /status at the platform: revoked/);
+    const checked = await opensslStatus();
+    assert.match(checked.ocsp, /device\.pem: revoked/);
+    assert.match(checked.verify, /certificate revoked/);
   });
 });
