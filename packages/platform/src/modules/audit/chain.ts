@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../canonical-json.js";
 
 /**
  * The audit log's hash chain (pure). Each entry's hash covers the previous entry's hash and a
@@ -18,15 +19,6 @@ export interface AuditEntry {
 }
 
 export const genesisHash = new Uint8Array(32);
-
-function canonicalJson(value: unknown): string {
-  if (typeof value === "bigint") return JSON.stringify(value.toString());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
 
 export function entryHash(previous: Uint8Array, entry: AuditEntry): Uint8Array {
   if (previous.length !== 32) throw new RangeError("a chain hash is 32 bytes");

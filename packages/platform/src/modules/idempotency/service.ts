@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../../canonical-json.js";
 import { idFromBytes, type Id } from "@obol/ledger";
 import { sql, type Kysely } from "kysely";
 
@@ -8,15 +9,6 @@ const keyPattern = /^[\x21-\x7e]{8,255}$/;
 
 export function isValidIdempotencyKey(key: string): boolean {
   return keyPattern.test(key);
-}
-
-/** JSON with sorted keys, so that the same body always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 export function requestHash(operation: string, body: unknown): Buffer {
