@@ -1,7 +1,7 @@
-import { randomBytes, sign, verify, createPublicKey } from "node:crypto";
+import { createPublicKey, randomBytes, X509Certificate } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { X509Certificate } from "node:crypto";
+import { signEcdsaP256, verifyEcdsaP256 } from "@obol/crypto";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { checkDurability, type DurabilityReport } from "./db/durability.js";
 import { openDatabase, type Database } from "./db/database.js";
@@ -140,7 +140,7 @@ function checkpointSigner(keys: PlatformKeys): CheckpointSigner {
   const keyId = `signing:${certificate.serialNumber.toLowerCase()}`;
   return {
     keyId,
-    sign: (payload) => sign("sha256", payload, keys.signing.privateKey),
-    verify: (id, payload, signature) => id === keyId && verify("sha256", payload, publicKey, signature),
+    sign: (payload) => signEcdsaP256(keys.signing.privateKey, payload, "der"),
+    verify: (id, payload, signature) => id === keyId && verifyEcdsaP256(publicKey, payload, signature, "der"),
   };
 }

@@ -99,18 +99,20 @@ export class PkiService {
     return row.revoked_at === null ? "good" : { revokedAt: new Date(row.revoked_at), reason: row.revocation_reason ?? "unspecified" };
   }
 
-  /** Chain to our root, dates, key usage for signed confirmations, and revocation from the directory. */
+  /**
+   * Chain to our root, dates, key usage for signed confirmations, then revocation from the
+   * directory: validated once, and only a valid certificate costs a status lookup.
+   */
   async validate(certificateDer: Uint8Array): Promise<ValidationResult> {
-    const first = validateCertificate({
+    const result = validateCertificate({
       certificateDer, trustedRootDer: this.keys.root.certificateDer, intermediatesDer: [this.keys.issuing.certificateDer],
       now: new Date(this.clock()), requiredKeyUsage: ["digitalSignature", "nonRepudiation"],
     });
-    if (!first.ok) return first;
-    const status = await this.status(first.serialHex);
-    return validateCertificate({
-      certificateDer, trustedRootDer: this.keys.root.certificateDer, intermediatesDer: [this.keys.issuing.certificateDer],
-      now: new Date(this.clock()), requiredKeyUsage: ["digitalSignature", "nonRepudiation"], statusOf: () => status,
-    });
+    if (!result.ok) return result;
+    const status = await this.status(result.serialHex);
+    if (status === "unknown") return { ok: false, code: "ERR_PKI_STATUS_UNKNOWN", reason: "the certificate's serial is not in the directory" };
+    if (status !== "good") return { ok: false, code: "ERR_PKI_REVOKED", reason: "the certificate is revoked" };
+    return result;
   }
 
   async crl(): Promise<Uint8Array> {
