@@ -25,6 +25,14 @@ export interface Config {
     shutdownGraceMs: number;
     dbPoolSize: number;
   };
+  payments: {
+    /** Platform fee per payment: fixed minor units plus basis points of the amount. */
+    feeFixedMinor: bigint;
+    feeRateBasisPoints: bigint;
+    confirmationTtlMs: number;
+    escrowAutoReleaseMs: number;
+    escrowShipDeadlineMs: number;
+  };
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -75,6 +83,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
       bankTransferAmountMax: BigInt(integer(env, "OBOL_BANK_TRANSFER_AMOUNT_MAX", 100_000_000, 1, Number.MAX_SAFE_INTEGER)),
       shutdownGraceMs: integer(env, "OBOL_SHUTDOWN_GRACE_MS", 10_000, 0, 120_000),
       dbPoolSize: integer(env, "OBOL_DB_POOL_SIZE", 10, 1, 200),
+    },
+    payments: {
+      feeFixedMinor: BigInt(integer(env, "OBOL_PAYMENT_FEE_FIXED", 0, 0, 1_000_000_000)),
+      feeRateBasisPoints: BigInt(integer(env, "OBOL_PAYMENT_FEE_BPS", 100, 0, 10_000)),
+      confirmationTtlMs: integer(env, "OBOL_PAYMENT_CONFIRMATION_SECONDS", 60, 10, 86_400) * 1000,
+      escrowAutoReleaseMs: integer(env, "OBOL_ESCROW_AUTO_RELEASE_SECONDS", 7 * 86_400, 1, 90 * 86_400) * 1000,
+      escrowShipDeadlineMs: integer(env, "OBOL_ESCROW_SHIP_DEADLINE_SECONDS", 14 * 86_400, 1, 90 * 86_400) * 1000,
     },
   };
 }

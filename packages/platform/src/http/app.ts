@@ -9,6 +9,7 @@ import type { RouteContext } from "./context.js";
 import { createMetrics } from "./metrics.js";
 import { adminRoutes } from "./routes/admin.js";
 import { merchantRoutes } from "./routes/merchants.js";
+import { paymentRoutes } from "./routes/payments.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pkiRoutes } from "./routes/pki.js";
 import { channelRoutes } from "./routes/channel.js";
@@ -91,6 +92,7 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(userRoutes(ctx), { prefix: "/v1" });
   await app.register(merchantRoutes(ctx), { prefix: "/v1" });
   await app.register(adminRoutes(ctx), { prefix: "/v1" });
+  await app.register(paymentRoutes(ctx), { prefix: "/v1" });
   await app.register(pkiRoutes(ctx));
   await app.register(channelRoutes(ctx.walletChannel));
   return app;

@@ -4,6 +4,7 @@ import type { AuthService } from "../modules/auth/service.js";
 import type { WalletChannel } from "../modules/channel/service.js";
 import type { ChannelStore } from "../modules/channel/store.js";
 import type { PkiService } from "../modules/pki/service.js";
+import type { PaymentsService, ProductsService } from "../modules/payments/index.js";
 import type { IdempotencyService } from "../modules/idempotency/service.js";
 import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
@@ -22,6 +23,8 @@ export interface RouteContext {
   pki: PkiService;
   channel: ChannelStore;
   walletChannel: WalletChannel;
+  payments: PaymentsService;
+  products: ProductsService;
   callers: CallerResolver;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;

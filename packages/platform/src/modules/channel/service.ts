@@ -1,5 +1,5 @@
 import { randomBytes, X509Certificate } from "node:crypto";
-import { buildMessage, isXmlError, openMessage, readNodes, requestDigestOf, signReceipt, type OpenedMessage, type XmlNode } from "@obol/xml";
+import { buildMessage, isXmlError, openMessage, readNodes, requestDigestOf, signReceipt, type OpenedMessage, type Receipt, type XmlNode } from "@obol/xml";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import type { LedgerService } from "../ledger/index.js";
@@ -14,6 +14,20 @@ export const messageBytesMax = 64 * 1024;
 const historyEntriesMax = 50;
 
 export type ChannelAnswer = { ok: true; status: number; xml: string } | { ok: false; code: ApiErrorCode; detail?: string };
+
+/**
+ * A message type that another module serves over the wallet channel (e.g. payments' confirmation).
+ * It receives only what the channel verified: the signer's user and the signed body.
+ */
+export interface WalletOperation {
+  /** What business record the message is about, kept with its bytes (non-repudiation). */
+  businessRef?(body: XmlNode[]): string | null;
+  handle(input: {
+    opened: OpenedMessage; user: User; body: XmlNode[];
+    reply(type: string, status: number, body: XmlNode[]): ChannelAnswer;
+    receipt(receipt: Omit<Receipt, "requestDigest">): ChannelAnswer & { ok: true };
+  }): Promise<ChannelAnswer>;
+}
 
 const xmlErrorCodes: Record<string, ApiErrorCode> = {
   ERR_XML_MALFORMED: "ERR_MESSAGE_MALFORMED",
@@ -38,6 +52,7 @@ const xmlErrorCodes: Record<string, ApiErrorCode> = {
 export class WalletChannel {
   constructor(private readonly deps: {
     pki: PkiService; store: ChannelStore; wallet: WalletService; parties: PartiesService; ledger: LedgerService; clock: () => number;
+    operations?: Record<string, WalletOperation>;
   }) {}
 
   async handle(bytes: Uint8Array): Promise<ChannelAnswer> {
@@ -71,7 +86,8 @@ export class WalletChannel {
     if (user === undefined || user.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
 
     const body = readNodes(opened.body).filter((n): n is XmlNode => typeof n !== "string");
-    const businessRef = opened.type === "wallet.transfer" ? this.transferId(user, body) : null;
+    const operation = this.operation(opened.type);
+    const businessRef = opened.type === "wallet.transfer" ? this.transferId(user, body) : operation?.businessRef?.(body) ?? null;
     await store.keep({ messageId: opened.messageId, direction: "in", type: opened.type, partyType: "user", partyId: user.id, certificateSerial: certificate.serial, businessRef, bytes });
 
     const answer = await this.dispatch(opened, user, body);
@@ -104,8 +120,15 @@ export class WalletChannel {
       }
       case "wallet.transfer":
         return this.transfer(opened, user, body);
-      default:
-        return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
+      default: {
+        const operation = this.operation(opened.type);
+        if (operation === undefined) return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
+        return operation.handle({
+          opened, user, body,
+          reply: (type, status, replyBody) => this.reply(type, status, replyBody),
+          receipt: (receipt) => ({ ok: true, status: 201, xml: this.receipt({ ...receipt, requestDigest: requestDigestOf(opened.signedXml) }) }),
+        });
+      }
     }
   }
 
@@ -128,13 +151,22 @@ export class WalletChannel {
     if (!outcome.ok) {
       return this.reply("wallet.transfer.refused", 422, [{ name: "Refusal", attributes: { Code: outcome.code, IdempotencyKey: key, RequestDigest: requestDigestOf(opened.signedXml) } }]);
     }
-    const { keys } = this.deps.pki;
-    const xml = signReceipt({
+    const xml = this.receipt({
       transactionId: outcome.value.transferId, status: "completed", amountMinor: outcome.value.amount, currency: outcome.value.currency,
       payer: outcome.value.from ?? "", payee: outcome.value.to ?? "", completedAt: new Date(outcome.value.createdAt),
       requestDigest: requestDigestOf(opened.signedXml),
-    }, { platformKey: keys.signing.privateKey, platformCertificate: new X509Certificate(keys.signing.certificateDer), now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)) });
+    });
     return { ok: true, status: 201, xml };
+  }
+
+  private operation(type: string): WalletOperation | undefined {
+    const operations = this.deps.operations;
+    return operations !== undefined && Object.hasOwn(operations, type) ? operations[type] : undefined;
+  }
+
+  private receipt(receipt: Receipt): string {
+    const { keys } = this.deps.pki;
+    return signReceipt(receipt, { platformKey: keys.signing.privateKey, platformCertificate: new X509Certificate(keys.signing.certificateDer), now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)) });
   }
 
   /** A platform-signed answer. Refusals are signed too: the user can prove what the platform said. */
