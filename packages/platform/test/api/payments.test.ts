@@ -282,3 +282,30 @@ describe("products (seed 004's Product_Info)", () => {
     assert.equal((await h.call("POST", "/v1/products", { token: apiKey, json: { sku: "LATTE-L", name: "Back", price: "1", currency: "KES" } })).status, 201);
   });
 });
+
+describe("the state machine as the code runs it", () => {
+  test("the remaining transitions, then: every recorded transition is in the documented table and every table row was taken", async () => {
+    // receipt confirmed before shipping; a dispute after shipping; a dispute resolved in the merchant's favour.
+    const early = (await request({ kind: "escrow", amount: "1000" })).body;
+    await phoneA.send("wallet.payment.confirm", confirmBody(early));
+    assert.equal((await phoneA.send("wallet.escrow.receipt", [{ name: "ReceiptConfirmation", attributes: { PaymentId: early.id } }])).body![0]!.attributes!.State, "released");
+    const late = (await request({ kind: "escrow", amount: "1000" })).body;
+    await phoneA.send("wallet.payment.confirm", confirmBody(late));
+    await h.call("POST", `/v1/payments/${late.id}/ship`, { token: apiKey });
+    assert.equal((await phoneA.send("wallet.escrow.dispute", [{ name: "Dispute", attributes: { PaymentId: late.id, Reason: "never arrived" } }])).body![0]!.attributes!.State, "disputed");
+    const kept = await h.call("POST", `/v1/admin/payments/${late.id}/resolve`, { token: h.adminToken, json: { refundAmount: "0" } });
+    assert.equal(kept.body.state, "released");
+
+    const recorded = (await sql<{ event: string; from_state: string; to_state: string; kind: string }>`
+      SELECT DISTINCT t.event, t.from_state, t.to_state, p.kind FROM payment_transitions t JOIN payments p ON p.id = t.payment_id WHERE t.event <> 'create'`.execute(h.platform.services.db)).rows;
+    const { transitions } = await import("../../src/modules/payments/state-machine.js");
+    const table = new Set(transitions.map((t) => `${t.event} ${t.from}→${t.to}`));
+    for (const r of recorded) {
+      assert.ok(table.has(`${r.event} ${r.from_state}→${r.to_state}`), `recorded transition not in the table: ${r.event} ${r.from_state}→${r.to_state}`);
+      const row = transitions.find((t) => t.event === r.event && t.from === r.from_state)!;
+      assert.ok(row.kind === undefined || row.kind === r.kind, `${r.event} taken by a ${r.kind} payment`);
+    }
+    const taken = new Set(recorded.map((r) => `${r.event} ${r.from_state}→${r.to_state}`));
+    assert.deepEqual([...table].filter((t) => !taken.has(t)), [], "table rows no test took");
+  });
+});
