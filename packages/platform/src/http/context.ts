@@ -4,7 +4,7 @@ import type { AuthService } from "../modules/auth/service.js";
 import type { WalletChannel } from "../modules/channel/service.js";
 import type { ChannelStore } from "../modules/channel/store.js";
 import type { PkiService } from "../modules/pki/service.js";
-import type { PaymentsService, ProductsService } from "../modules/payments/index.js";
+import type { PaymentsService, ProductsService, PurchasesService } from "../modules/payments/index.js";
 import type { IdempotencyService } from "../modules/idempotency/service.js";
 import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
@@ -25,6 +25,7 @@ export interface RouteContext {
   walletChannel: WalletChannel;
   payments: PaymentsService;
   products: ProductsService;
+  purchases: PurchasesService;
   callers: CallerResolver;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;

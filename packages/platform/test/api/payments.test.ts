@@ -309,3 +309,103 @@ describe("the state machine as the code runs it", () => {
     assert.deepEqual([...table].filter((t) => !taken.has(t)), [], "table rows no test took");
   });
 });
+
+describe("catalogue purchase (seed 001 §9.3): browse, order, merchant validation, confirm", () => {
+  const productIds: string[] = [];
+  let behaviour: "accept" | "reject" | "slow" | "garbage" = "accept";
+  const seen: any[] = [];
+  let server: import("node:http").Server;
+  let url: string;
+
+  before(async () => {
+    const { createServer } = await import("node:http");
+    server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c));
+      req.on("end", () => {
+        seen.push(JSON.parse(body));
+        if (behaviour === "slow") { setTimeout(() => res.end('{"result":"accept"}'), 3000).unref(); return; }
+        res.setHeader("content-type", "application/json");
+        res.end(behaviour === "garbage" ? "<html>" : JSON.stringify(behaviour === "accept" ? { result: "accept" } : { result: "reject", reason: "out of stock" }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    url = `http://127.0.0.1:${(server.address() as import("node:net").AddressInfo).port}/validate`;
+    for (const [sku, price, active] of [["MUG", "12000", true], ["BEANS-1KG", "25000", true], ["OLD", "100", false]] as const) {
+      const created = await h.call("POST", "/v1/products", { token: apiKey, json: { sku, name: sku.toLowerCase(), price, currency: "KES", active } });
+      assert.equal(created.status, 201, created.text);
+      productIds.push(created.body.id);
+    }
+  });
+  after(() => new Promise<void>((r) => server.close(() => r())));
+
+  const order = (items: [number | string, number][], key = randomUUID(), kind?: string) => phoneA.send("wallet.purchase", [{
+    name: "Purchase", attributes: { MerchantId: merchantId, IdempotencyKey: key, ...(kind ? { Kind: kind } : {}) },
+    children: items.map(([p, q]) => ({ name: "Item", attributes: { ProductId: typeof p === "number" ? productIds[p]! : p, Quantity: String(q) } })),
+  }]);
+
+  test("the wallet browses only active products; with no validation URL an order is accepted and becomes a payment to confirm", async () => {
+    const catalogue = await phoneA.send("wallet.catalogue", [{ name: "Catalogue", attributes: { MerchantId: merchantId } }]);
+    assert.equal(catalogue.status, 200, catalogue.text);
+    const skus = catalogue.body![0]!.children!.map((c) => typeof c === "string" ? "" : c.attributes!.Sku);
+    assert.ok(skus.includes("MUG") && skus.includes("BEANS-1KG") && !skus.includes("OLD"));
+    const key = randomUUID();
+    const ordered = await order([[0, 2], [1, 1]], key);
+    assert.equal(ordered.status, 201, ordered.text);
+    const request = ordered.body![0]!.attributes!;
+    assert.equal(request.Amount, "49000");
+    assert.equal(request.MerchantName, "Demo Coffee Ltd");
+    assert.equal(((await order([[0, 2], [1, 1]], key)).body![0]!.attributes!).PaymentId, request.PaymentId, "the same order key answers the same payment");
+    const paid = await phoneA.send("wallet.payment.confirm", confirmBody({ id: request.PaymentId!, amount: request.Amount! }));
+    assert.equal(paid.status, 201, paid.text);
+    const detail = await state(request.PaymentId!);
+    assert.equal(detail.description, "2× mug, 1× beans-1kg");
+    assert.equal(detail.purchaseId, request.PurchaseId);
+  });
+
+  test("the merchant's validation callback decides: accept, reject, or (slow or broken) the configured default", async () => {
+    const set = (defaultResult: string, timeoutMs = 1000) => h.call("PUT", "/v1/merchant/validation", { token: apiKey, json: { url, defaultResult, timeoutMs } });
+    assert.equal((await set("reject")).status, 200);
+    behaviour = "accept";
+    assert.equal((await order([[0, 1]])).status, 201);
+    assert.equal(seen.at(-1).total, "12000");
+    assert.equal(seen.at(-1).payerMsisdn, h.a.msisdn);
+    behaviour = "reject";
+    const rejected = await order([[0, 1]]);
+    assert.equal(rejected.body![0]!.attributes!.Code, "ERR_PURCHASE_REJECTED");
+    behaviour = "slow";
+    assert.equal((await order([[0, 1]])).body![0]!.attributes!.Code, "ERR_PURCHASE_REJECTED", "timeout → default reject");
+    await set("accept");
+    assert.equal((await order([[0, 1]])).status, 201, "timeout → default accept");
+    behaviour = "garbage";
+    assert.equal((await order([[0, 1]])).status, 201, "malformed answer → default accept");
+    const decided = (await sql<{ decided_by: string; n: bigint }>`SELECT decided_by, count(*) AS n FROM purchases GROUP BY decided_by`.execute(h.platform.services.db)).rows;
+    assert.deepEqual(decided.map((r) => r.decided_by).sort(), ["default_error", "default_no_endpoint", "default_timeout", "merchant"]);
+  });
+
+  test("bad orders are refused and create nothing: zero or 100 of an item, an inactive or unknown product, a duplicate line", async () => {
+    const before = Number((await sql<{ n: bigint }>`SELECT count(*) AS n FROM purchases`.execute(h.platform.services.db)).rows[0]!.n);
+    assert.equal((await order([[0, 0]])).body![0]!.attributes!.Code, "ERR_PURCHASE_INVALID");
+    assert.equal((await order([[0, 100]])).body![0]!.attributes!.Code, "ERR_PURCHASE_INVALID");
+    assert.equal((await order([[0, 1], [0, 1]])).body![0]!.attributes!.Code, "ERR_PURCHASE_INVALID");
+    assert.equal((await order([[2, 1]])).body![0]!.attributes!.Code, "ERR_PRODUCT_NOT_FOUND");
+    assert.equal((await order([[randomUUID(), 1]])).body![0]!.attributes!.Code, "ERR_PRODUCT_NOT_FOUND");
+    assert.equal((await order([[0, 1.5]])).code, "ERR_MESSAGE_MALFORMED");
+    assert.equal(Number((await sql<{ n: bigint }>`SELECT count(*) AS n FROM purchases`.execute(h.platform.services.db)).rows[0]!.n), before);
+  });
+
+  test("an order left validating (the platform died mid-call) gets the default at its deadline", async () => {
+    const id = randomUUID();
+    await sql`INSERT INTO purchases (id, merchant_id, user_id, kind, items, total, currency, state, deadline_at)
+              VALUES (${id}::uuid, ${merchantId}::uuid, ${h.a.id}::uuid, 'direct', ${JSON.stringify([{ productId: productIds[0], sku: "MUG", name: "mug", quantity: 1, price: "120000" }])}::jsonb,
+                      120000, 'KES', 'validating', ${new Date(h.clock.now + 1000)})`.execute(h.platform.services.db);
+    await h.platform.services.purchases.runDue();
+    assert.equal((await h.platform.services.purchases.byId(id))!.state, "validating");
+    h.clock.advance(1001);
+    await h.platform.services.purchases.runDue();
+    const decided = (await h.platform.services.purchases.byId(id))!;
+    assert.equal(decided.state, "accepted");
+    assert.equal(decided.decidedBy, "default_timeout");
+    assert.equal((await state(decided.paymentId!)).state, "awaiting_confirmation");
+  });
+});

@@ -79,6 +79,27 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       return reply.code(204).send();
     });
 
+    // ── catalogue purchase validation (seed 001 §9.3) ──
+    app.put("/merchant/validation", {
+      schema: {
+        tags: ["products"], security: bearer,
+        summary: "Where the platform asks the merchant to accept a catalogue order (signed like webhooks), how long it waits, and what applies when no answer comes",
+        body: z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048), defaultResult: z.enum(["accept", "reject"]), timeoutMs: z.number().int().min(500).max(10_000).default(5_000) }),
+      },
+    }, async (request) => {
+      const merchant = await ctx.callers.merchant(request);
+      const saved = await ctx.purchases.setSettings(merchant.id, request.body);
+      if (!saved.ok) throw new ApiError(saved.code);
+      return saved.value;
+    });
+
+    app.get("/merchant/validation", { schema: { tags: ["products"], summary: "The merchant's order validation settings", security: bearer } }, async (request) => {
+      const merchant = await ctx.callers.merchant(request);
+      const settings = await ctx.purchases.settings(merchant.id);
+      if (settings === undefined) throw new ApiError("ERR_NOT_FOUND", "No validation URL: orders are accepted without asking");
+      return settings;
+    });
+
     // ── payment requests ──
     app.post("/payments", {
       schema: {

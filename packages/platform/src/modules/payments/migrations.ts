@@ -89,4 +89,41 @@ CREATE TRIGGER payment_transitions_append_only BEFORE UPDATE OR DELETE OR TRUNCA
   FOR EACH STATEMENT EXECUTE FUNCTION payment_transitions_append_only();
 `;
 
-export const paymentsMigrations: Migration[] = [{ module: "payments", name: "0001_init", sql: init }];
+
+/**
+ * Catalogue purchases (seed 001 §9.3): the user's order of a merchant's products, validated by the
+ * merchant (a callback with a deadline, then a configured default, as M-Pesa's C2B validation),
+ * then paid through an ordinary payment request.
+ */
+const purchases = `
+CREATE TABLE merchant_validation_settings (
+  merchant_id uuid PRIMARY KEY REFERENCES merchants (id),
+  url text NOT NULL CHECK (char_length(url) <= 2048 AND url ~ '^https?://'),
+  default_result text NOT NULL CHECK (default_result IN ('accept', 'reject')),
+  timeout_ms integer NOT NULL CHECK (timeout_ms BETWEEN 500 AND 10000),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE purchases (
+  id uuid PRIMARY KEY,
+  merchant_id uuid NOT NULL REFERENCES merchants (id),
+  user_id uuid NOT NULL REFERENCES users (id),
+  kind text NOT NULL CHECK (kind IN ('direct', 'escrow')),
+  items jsonb NOT NULL,
+  total bigint NOT NULL CHECK (total > 0),
+  currency char(3) NOT NULL,
+  state text NOT NULL CHECK (state IN ('validating', 'accepted', 'rejected')),
+  decided_by text CHECK (decided_by IN ('merchant', 'default_no_endpoint', 'default_timeout', 'default_error')),
+  reason text CHECK (char_length(reason) <= 128),
+  deadline_at timestamptz NOT NULL,
+  payment_id uuid REFERENCES payments (id),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT purchases_accepted_has_payment CHECK ((state = 'accepted') = (payment_id IS NOT NULL))
+);
+CREATE INDEX purchases_validating ON purchases (deadline_at) WHERE state = 'validating';
+`;
+
+export const paymentsMigrations: Migration[] = [
+  { module: "payments", name: "0001_init", sql: init },
+  { module: "payments", name: "0002_purchases", sql: purchases },
+];

@@ -3,6 +3,8 @@ import { statusOf, type ApiErrorCode } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import type { ChannelAnswer, WalletOperation } from "../channel/service.js";
 import type { PartiesService } from "../parties/service.js";
+import type { ProductsService } from "./products.js";
+import { purchaseLimits, type PurchasesService } from "./purchases.js";
 import type { FundingChoice, Outcome, PaymentsService } from "./service.js";
 import type { Payment } from "./store.js";
 
@@ -17,6 +19,9 @@ import type { Payment } from "./store.js";
  *   wallet.escrow.receipt   <ReceiptConfirmation PaymentId/>  (the buyer received the goods)
  *   wallet.escrow.dispute   <Dispute PaymentId Reason/>
  *   wallet.payments         <Payments Limit="1..50"/>
+ *   wallet.catalogue        <Catalogue MerchantId After? Limit?/>  → the merchant's active products
+ *   wallet.purchase         <Purchase MerchantId IdempotencyKey Kind?="direct|escrow"><Item ProductId Quantity/>…</Purchase>
+ *                           → after the merchant's validation, the ConfirmationRequest of the order's payment
  *
  * A confirmation names the merchant, amount and currency it agrees to; the platform refuses one
  * that does not match the request. The signed confirmation is kept (its bytes, linked to the
@@ -46,7 +51,20 @@ function paymentIdOf(body: XmlNode[]): string | null {
 
 const malformed = (detail: string): ChannelAnswer => ({ ok: false, code: "ERR_MESSAGE_MALFORMED", detail });
 
-export function paymentWalletOperations(payments: PaymentsService, parties: PartiesService): Record<string, WalletOperation> {
+export function paymentWalletOperations(payments: PaymentsService, parties: PartiesService, products: ProductsService, purchases: PurchasesService): Record<string, WalletOperation> {
+  const confirmationRequest = async (p: Payment, extra: Record<string, string> = {}): Promise<XmlNode> => {
+    // The merchant's verified legal name, from the platform's records: what the payer agrees to pay.
+    const merchant = await parties.merchantById(p.merchantId);
+    return {
+      name: "ConfirmationRequest",
+      attributes: {
+        PaymentId: p.id, MerchantId: p.merchantId, MerchantName: merchant?.legalName ?? "", MerchantStatus: merchant?.status ?? "unknown",
+        Kind: p.kind, Amount: p.amount.toString(), Currency: p.currency, Reference: p.merchantReference, ExpiresAt: p.expiresAt.toISOString(), ...extra,
+      },
+      children: p.description === "" ? [] : [{ name: "Description", children: [p.description] }],
+    };
+  };
+
   const status = (p: Payment): XmlNode => ({
     name: "Payment",
     attributes: {
@@ -80,18 +98,7 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
         if (fields === undefined || !Number.isInteger(wait) || wait < 0 || wait > inboxWaitSecondsMax) return malformed(`Inbox WaitSeconds must be 0..${inboxWaitSecondsMax}`);
         const waiting = await payments.inbox(user, wait * 1000);
         const requests: XmlNode[] = [];
-        for (const p of waiting) {
-          // The merchant's verified legal name, from the platform's records: what the payer agrees to pay.
-          const merchant = await parties.merchantById(p.merchantId);
-          requests.push({
-            name: "ConfirmationRequest",
-            attributes: {
-              PaymentId: p.id, MerchantId: p.merchantId, MerchantName: merchant?.legalName ?? "", MerchantStatus: merchant?.status ?? "unknown",
-              Kind: p.kind, Amount: p.amount.toString(), Currency: p.currency, Reference: p.merchantReference, ExpiresAt: p.expiresAt.toISOString(),
-            },
-            children: p.description === "" ? [] : [{ name: "Description", children: [p.description] }],
-          });
-        }
+        for (const p of waiting) requests.push(await confirmationRequest(p));
         return reply("wallet.inbox.result", 200, [{ name: "Inbox", children: requests }]);
       },
     },
@@ -131,6 +138,45 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
       if (!reasonPattern.test(fields.Reason!)) return { ok: false, code: "ERR_VALIDATION" };
       return payments.dispute(user, id, fields.Reason!);
     }, ["Reason"]),
+
+    "wallet.catalogue": {
+      async handle({ body, reply }) {
+        const fields = element(body, "Catalogue", ["MerchantId", "After?", "Limit?"]);
+        const limit = Number(fields?.Limit ?? "50");
+        if (fields === undefined || !uuidPattern.test(fields.MerchantId!) || !Number.isInteger(limit) || limit < 1 || limit > 100
+          || (fields.After !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(fields.After))) {
+          return malformed("Catalogue needs MerchantId, optionally After (sku) and Limit 1..100");
+        }
+        const merchant = await parties.merchantById(fields.MerchantId!);
+        if (merchant === undefined || merchant.status !== "approved") return reply("wallet.payment.refused", 404, [{ name: "Refusal", attributes: { Code: "ERR_MERCHANT_NOT_FOUND" } }]);
+        const listed = await products.list(merchant.id, { afterSku: fields.After, limit, activeOnly: true });
+        return reply("wallet.catalogue.result", 200, [{
+          name: "Catalogue", attributes: { MerchantId: merchant.id, MerchantName: merchant.legalName },
+          children: listed.map((p) => ({
+            name: "Product", attributes: { ProductId: p.id, Sku: p.sku, Name: p.name, Price: p.price.toString(), Currency: p.currency },
+            children: p.description === "" ? [] : [{ name: "Description", children: [p.description] }],
+          })),
+        }]);
+      },
+    },
+
+    "wallet.purchase": {
+      async handle({ user, body, reply }) {
+        const order = body.length === 1 && body[0]!.name === "Purchase" ? body[0]! : undefined;
+        const a = order?.attributes ?? {};
+        const itemNodes = (order?.children ?? []).filter((c): c is XmlNode => typeof c !== "string");
+        const kind = a.Kind ?? "direct";
+        const items = itemNodes.map((n) => ({ name: n.name, productId: n.attributes?.ProductId ?? "", quantity: Number(n.attributes?.Quantity ?? "") }));
+        if (order === undefined || !uuidPattern.test(a.MerchantId ?? "") || !/^[\x21-\x7e]{8,128}$/.test(a.IdempotencyKey ?? "") || !["direct", "escrow"].includes(kind)
+          || Object.keys(a).some((k) => !["MerchantId", "IdempotencyKey", "Kind"].includes(k)) || items.length === 0 || items.length > purchaseLimits.itemsMax
+          || items.some((i) => i.name !== "Item" || !uuidPattern.test(i.productId) || !Number.isInteger(i.quantity))) {
+          return malformed("Purchase needs MerchantId, IdempotencyKey, optionally Kind, and 1 to 20 Item elements with ProductId and Quantity");
+        }
+        const bought = await purchases.purchase(user, { merchantId: a.MerchantId!, kind: kind as "direct" | "escrow", items: items.map(({ productId, quantity }) => ({ productId, quantity })), idempotencyKey: a.IdempotencyKey! });
+        if (!bought.ok) return reply("wallet.purchase.refused", statusOf(bought.code), [{ name: "Refusal", attributes: { Code: bought.code, IdempotencyKey: a.IdempotencyKey! } }]);
+        return reply("wallet.purchase.result", 201, [await confirmationRequest(bought.value.payment, { PurchaseId: bought.value.purchase.id })]);
+      },
+    },
 
     "wallet.payments": {
       async handle({ user, body, reply }) {
