@@ -26,10 +26,13 @@ import { LedgerService, defaultBatcherLimits, ledgerMigrations } from "./modules
 import { partiesMigrations } from "./modules/parties/migrations.js";
 import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
+import { notificationsMigrations } from "./modules/notifications/migrations.js";
+import { NotificationsService } from "./modules/notifications/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
   ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
+  ...notificationsMigrations,
 ];
 
 export interface PlatformOptions {
@@ -82,8 +85,10 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit);
     const channel = new ChannelStore(db, clock);
+    const notifications = new NotificationsService(db, clock);
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
+      notifications,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });

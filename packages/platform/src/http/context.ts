@@ -8,6 +8,7 @@ import type { IdempotencyService } from "../modules/idempotency/service.js";
 import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
 import type { WalletService } from "../modules/wallet/service.js";
+import type { NotificationsService } from "../modules/notifications/service.js";
 import type { CallerResolver } from "./caller.js";
 
 /** What routes may call: module services, never tables. */
@@ -23,6 +24,7 @@ export interface RouteContext {
   channel: ChannelStore;
   walletChannel: WalletChannel;
   callers: CallerResolver;
+  notifications: NotificationsService;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;
 }
