@@ -28,11 +28,15 @@ import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
 import { notificationsMigrations } from "./modules/notifications/migrations.js";
 import { NotificationsService } from "./modules/notifications/service.js";
+import { webhooksMigrations } from "./modules/webhooks/migrations.js";
+import { WebhookSecretSealer } from "./modules/webhooks/secret-sealer.js";
+import { WebhooksService } from "./modules/webhooks/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
   ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
   ...notificationsMigrations,
+  ...webhooksMigrations,
 ];
 
 export interface PlatformOptions {
@@ -45,6 +49,8 @@ export interface PlatformOptions {
   onKeyCreation?: () => void;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
+  /** "manual": the webhook worker runs only when called (tests drive `webhooks.worker.runDue`). Default "timer". */
+  webhookWorker?: "timer" | "manual";
 }
 
 export interface Platform {
@@ -59,6 +65,8 @@ export interface Platform {
 
 const housekeepingIntervalMs = 10 * 60_000;
 const sweepIntervalMs = 1_000;
+/** How much of a webhook receiver's answer is read and kept in the delivery log. */
+const webhookResponseBytesMax = 1024;
 
 /** Opens storage, refuses unsafe settings in production, migrates, and wires modules to the API. */
 export async function createPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
@@ -86,15 +94,21 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const pki = new PkiService(db, clock, keys, urls, audit);
     const channel = new ChannelStore(db, clock);
     const notifications = new NotificationsService(db, clock);
+    const webhooks = new WebhooksService({
+      db, clock, notifications, sealer: await WebhookSecretSealer.open(db, passphrase),
+      settings: { ...config.webhooks, responseBytesMax: webhookResponseBytesMax, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets } },
+    });
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
       notifications,
+      webhooks,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
     const log = (error: unknown) => app.log.error({ err: error }, "background task failed");
     ledger.startSweeper(sweepIntervalMs, log);
+    if (options.webhookWorker !== "manual") webhooks.worker.start(config.webhooks.pollIntervalMs, log);
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
@@ -106,6 +120,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         accepting = false;
         clearInterval(housekeeping);
         await app.close();
+        await webhooks.worker.stop();
         await ledger.close();
         await audit.checkpoint().catch(log);
         await database.close();

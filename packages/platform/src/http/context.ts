@@ -9,6 +9,7 @@ import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
 import type { WalletService } from "../modules/wallet/service.js";
 import type { NotificationsService } from "../modules/notifications/service.js";
+import type { WebhooksService } from "../modules/webhooks/service.js";
 import type { CallerResolver } from "./caller.js";
 
 /** What routes may call: module services, never tables. */
@@ -25,6 +26,7 @@ export interface RouteContext {
   walletChannel: WalletChannel;
   callers: CallerResolver;
   notifications: NotificationsService;
+  webhooks: WebhooksService;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;
 }
