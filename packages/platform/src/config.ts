@@ -33,6 +33,15 @@ export interface Config {
     escrowAutoReleaseMs: number;
     escrowShipDeadlineMs: number;
   };
+  /** Outgoing webhooks (modules/webhooks). */
+  webhooks: {
+    /** Loopback and private addresses as targets: refused in production unless OBOL_WEBHOOK_PRIVATE_TARGETS=allow. */
+    allowPrivateTargets: boolean;
+    requestTimeoutMs: number;
+    pollIntervalMs: number;
+    concurrencyMax: number;
+    secretGraceMs: number;
+  };
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -64,6 +73,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     throw new ObolError("ERR_CONFIG", `OBOL_FAILPOINTS: ${(error as Error).message}`);
   }
   if (production && failpoints.length > 0) throw new ObolError("ERR_CONFIG", "OBOL_FAILPOINTS is for tests and is refused in production");
+  const privateTargets = env.OBOL_WEBHOOK_PRIVATE_TARGETS || (production ? "deny" : "allow");
+  if (privateTargets !== "allow" && privateTargets !== "deny") throw new ObolError("ERR_CONFIG", "OBOL_WEBHOOK_PRIVATE_TARGETS must be allow or deny");
   const publicUrl = (env.OBOL_PUBLIC_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${port}`).replace(/\/$/, "");
   if (!/^https?:\/\/[^\s]+$/.test(publicUrl)) throw new ObolError("ERR_CONFIG", "OBOL_PUBLIC_URL must be an http(s) URL");
   return {
@@ -90,6 +101,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
       confirmationTtlMs: integer(env, "OBOL_PAYMENT_CONFIRMATION_SECONDS", 60, 10, 86_400) * 1000,
       escrowAutoReleaseMs: integer(env, "OBOL_ESCROW_AUTO_RELEASE_SECONDS", 7 * 86_400, 1, 90 * 86_400) * 1000,
       escrowShipDeadlineMs: integer(env, "OBOL_ESCROW_SHIP_DEADLINE_SECONDS", 14 * 86_400, 1, 90 * 86_400) * 1000,
+    },
+    webhooks: {
+      allowPrivateTargets: privateTargets === "allow",
+      requestTimeoutMs: integer(env, "OBOL_WEBHOOK_TIMEOUT_MS", 15_000, 100, 60_000),
+      pollIntervalMs: integer(env, "OBOL_WEBHOOK_POLL_MS", 1_000, 10, 60_000),
+      concurrencyMax: integer(env, "OBOL_WEBHOOK_CONCURRENCY", 8, 1, 64),
+      secretGraceMs: integer(env, "OBOL_WEBHOOK_SECRET_GRACE_SECONDS", 86_400, 0, 7 * 86_400) * 1000,
     },
   };
 }

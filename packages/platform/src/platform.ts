@@ -25,14 +25,22 @@ import { IdempotencyService } from "./modules/idempotency/service.js";
 import { LedgerService, defaultBatcherLimits, ledgerMigrations } from "./modules/ledger/index.js";
 import { partiesMigrations } from "./modules/parties/migrations.js";
 import { paymentWalletOperations } from "./modules/payments/wallet-operations.js";
-import { PaymentsService, ProductsService, PurchasesService, defaultPaymentsLimits, type MerchantSignerPort, paymentsMigrations, type MerchantEventsPort, type NotificationsPort } from "./modules/payments/index.js";
+import { PaymentsService, ProductsService, PurchasesService, defaultPaymentsLimits, paymentsMigrations } from "./modules/payments/index.js";
 import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
+import { notificationsMigrations } from "./modules/notifications/migrations.js";
+import { NotificationsService } from "./modules/notifications/service.js";
+import { webhooksMigrations } from "./modules/webhooks/migrations.js";
+import { WebhookSecretSealer } from "./modules/webhooks/secret-sealer.js";
+import { WebhooksService } from "./modules/webhooks/service.js";
+import { MerchantCallbacks } from "./modules/webhooks/callbacks.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
   ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
   ...paymentsMigrations,
+  ...notificationsMigrations,
+  ...webhooksMigrations,
 ];
 
 export interface PlatformOptions {
@@ -45,6 +53,8 @@ export interface PlatformOptions {
   onKeyCreation?: () => void;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
+  /** "manual": the webhook worker runs only when called (tests drive `webhooks.worker.runDue`). Default "timer". */
+  webhookWorker?: "timer" | "manual";
 }
 
 export interface Platform {
@@ -59,6 +69,8 @@ export interface Platform {
 
 const housekeepingIntervalMs = 10 * 60_000;
 const sweepIntervalMs = 1_000;
+/** How much of a webhook receiver's answer is read and kept in the delivery log. */
+const webhookResponseBytesMax = 1024;
 
 /** Opens storage, refuses unsafe settings in production, migrates, and wires modules to the API. */
 export async function createPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
@@ -85,16 +97,27 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit);
     const channel = new ChannelStore(db, clock);
+    const notifications = new NotificationsService(db, clock);
+    const sealer = await WebhookSecretSealer.open(db, passphrase);
+    const webhooks = new WebhooksService({
+      db, clock, notifications, sealer,
+      settings: { ...config.webhooks, responseBytesMax: webhookResponseBytesMax, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets } },
+    });
     const payments = new PaymentsService({
       db, ledger, parties, clock, currencies: config.currencies,
       fees: { fixedMinor: config.payments.feeFixedMinor, rateBasisPoints: config.payments.feeRateBasisPoints },
       limits: { ...defaultPaymentsLimits, confirmationTtlMsDefault: config.payments.confirmationTtlMs, escrowAutoReleaseMs: config.payments.escrowAutoReleaseMs, escrowShipDeadlineMs: config.payments.escrowShipDeadlineMs },
-      events: interimEvents, notifications: interimNotifications,
+      events: webhooks, notifications,
     });
     const products = new ProductsService(db, clock, config.currencies);
-    const purchases = new PurchasesService({ db, clock, parties, products, payments, signer: interimSigner, urlAllowed: async (url) => /^https?:\/\//.test(url) });
+    const purchases = new PurchasesService({
+      db, clock, parties, products, payments,
+      callbacks: new MerchantCallbacks({ db, sealer, clock, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets }, responseBytesMax: webhookResponseBytesMax }),
+    });
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel, payments, products, purchases,
+      notifications,
+      webhooks,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, operations: paymentWalletOperations(payments, parties, products, purchases) }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
@@ -107,6 +130,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       paymentRun = Promise.all([payments.runDue(), purchases.runDue()]).catch(log).finally(() => { if (paymentTimers !== undefined) paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref(); });
     };
     paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref();
+    if (options.webhookWorker !== "manual") webhooks.worker.start(config.webhooks.pollIntervalMs, log);
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
@@ -121,6 +145,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         paymentTimers = undefined;
         await paymentRun;
         await app.close();
+        await webhooks.worker.stop();
         await ledger.close();
         await audit.checkpoint().catch(log);
         await database.close();
@@ -164,8 +189,3 @@ function checkpointSigner(keys: PlatformKeys): CheckpointSigner {
     verify: (id, payload, signature) => id === keyId && verifyEcdsaP256(publicKey, payload, signature, "der"),
   };
 }
-
-// INTERIM (payments branch only): replaced by the webhooks and notifications modules before merging.
-const interimEvents: MerchantEventsPort = { enqueue: async () => undefined };
-const interimNotifications: NotificationsPort = { record: async () => undefined };
-const interimSigner: MerchantSignerPort = { headersFor: async () => undefined };

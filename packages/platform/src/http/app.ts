@@ -14,6 +14,8 @@ import { opsRoutes } from "./routes/ops.js";
 import { pkiRoutes } from "./routes/pki.js";
 import { channelRoutes } from "./routes/channel.js";
 import { userRoutes } from "./routes/users.js";
+import { notificationRoutes } from "./routes/notifications.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { fieldErrorCodes } from "./schemas.js";
 
 export interface AppOptions {
@@ -95,5 +97,7 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(paymentRoutes(ctx), { prefix: "/v1" });
   await app.register(pkiRoutes(ctx));
   await app.register(channelRoutes(ctx.walletChannel));
+  await app.register(notificationRoutes(ctx), { prefix: "/v1" });
+  await app.register(webhookRoutes(ctx), { prefix: "/v1" });
   return app;
 }

@@ -9,6 +9,8 @@ import type { IdempotencyService } from "../modules/idempotency/service.js";
 import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
 import type { WalletService } from "../modules/wallet/service.js";
+import type { NotificationsService } from "../modules/notifications/service.js";
+import type { WebhooksService } from "../modules/webhooks/service.js";
 import type { CallerResolver } from "./caller.js";
 
 /** What routes may call: module services, never tables. */
@@ -27,6 +29,8 @@ export interface RouteContext {
   products: ProductsService;
   purchases: PurchasesService;
   callers: CallerResolver;
+  notifications: NotificationsService;
+  webhooks: WebhooksService;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;
 }

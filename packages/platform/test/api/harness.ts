@@ -72,12 +72,14 @@ export interface Party {
 export interface HarnessOptions {
   env?: NodeJS.ProcessEnv;
   logger?: FastifyBaseLogger | false;
+  /** "manual": the webhook worker sends only when the test calls runDue. */
+  webhookWorker?: "timer" | "manual";
 }
 
 export async function openHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new ManualClock();
   const config = loadConfig({ DATABASE_URL: "", ...options.env });
-  const platform = await createPlatform(config, { logger: options.logger ?? false, memory: true, clock: clock.read });
+  const platform = await createPlatform(config, { logger: options.logger ?? false, memory: true, clock: clock.read, ...(options.webhookWorker ? { webhookWorker: options.webhookWorker } : {}) });
   const demo = (await seedDemoData(platform.services))!;
   const errorCodes = new Map<string, string>();
   const statuses = new Map<number, string>();

@@ -409,3 +409,28 @@ describe("catalogue purchase (seed 001 §9.3): browse, order, merchant validatio
     assert.equal((await state(decided.paymentId!)).state, "awaiting_confirmation");
   });
 });
+
+describe("announcements: webhooks (outbox) and notifications", () => {
+  test("every merchant-facing payment event is a webhook event and a merchant notification; the payer is notified too", async () => {
+    const events = await h.call("GET", "/v1/merchant/webhook-events?limit=100", { token: apiKey });
+    assert.equal(events.status, 200, events.text);
+    const types = new Set(events.body.events.map((e: any) => e.type));
+    for (const type of ["payment.succeeded", "payment.failed", "payment.expired", "payment.refunded", "escrow.held", "escrow.released", "escrow.disputed"]) {
+      assert.ok(types.has(type), `no ${type} webhook event`);
+    }
+    const one = events.body.events.find((e: any) => e.type === "payment.refunded");
+    const detail = await h.call("GET", `/v1/merchant/webhook-events/${one.id}`, { token: apiKey });
+    assert.equal(detail.body.payload.type, "payment.refunded");
+    assert.match(detail.body.payload.data.id, /^[0-9a-f-]{36}$/);
+    assert.match(detail.body.payload.data.amount, /^[0-9]+$/);
+
+    const merchantNotes = await h.call("GET", "/v1/merchant/notifications?limit=100", { token: apiKey });
+    assert.ok(merchantNotes.body.notifications.some((n: any) => n.kind === "payment.succeeded"));
+    await h.relogin();
+    const payerNotes = await h.call("GET", "/v1/me/notifications?limit=100", { token: h.a.token });
+    const kinds = new Set(payerNotes.body.notifications.map((n: any) => n.kind));
+    for (const kind of ["payment.confirmation_requested", "payment.succeeded", "payment.declined", "payment.expired", "payment.refunded", "escrow.released"]) {
+      assert.ok(kinds.has(kind), `the payer was not notified of ${kind}`);
+    }
+  });
+});

@@ -5,4 +5,4 @@ export { paymentView, type PaymentView } from "./announcements.js";
 export type { Payment, Refund } from "./store.js";
 export * from "./state-machine.js";
 export { feeFor, type FeeSchedule } from "./fees.js";
-export { PurchasesService, purchaseLimits, type MerchantSignerPort, type UrlGuard, type Purchase, type ValidationSettings } from "./purchases.js";
+export { PurchasesService, purchaseLimits, type MerchantCallbackPort, type Purchase, type ValidationSettings } from "./purchases.js";

@@ -5,15 +5,15 @@ import type { PartiesService, User } from "../parties/service.js";
 import type { ProductsService } from "./products.js";
 import type { Outcome, PaymentsService } from "./service.js";
 import type { Payment } from "./store.js";
-import { callValidation, type ValidationAnswer } from "./validation-callback.js";
+import { readValidationAnswer, type CallbackResult, type ValidationAnswer } from "./validation-callback.js";
 
-/** Signs a callback to a merchant like its webhooks (webhooks module); undefined when it has no secret. */
-export interface MerchantSignerPort {
+/** Signs and sends a call to a merchant as its webhooks are (webhooks module: secrets, SSRF policy, caps). */
+export interface MerchantCallbackPort {
+  urlAllowed(url: string): boolean;
+  /** Undefined when the merchant has no webhook secret yet (the call then goes unsigned). */
   headersFor(merchantId: string, messageId: string, body: string): Promise<Record<string, string> | undefined>;
+  post(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<CallbackResult>;
 }
-
-/** Refuses callback targets the platform must not call (SSRF rules of the webhooks module). */
-export type UrlGuard = (url: string) => Promise<boolean>;
 
 export interface ValidationSettings { url: string; defaultResult: "accept" | "reject"; timeoutMs: number }
 
@@ -38,7 +38,7 @@ type DecidedBy = "merchant" | "default_no_endpoint" | "default_timeout" | "defau
 export class PurchasesService {
   constructor(private readonly deps: {
     db: Kysely<any>; clock: () => number; parties: PartiesService; products: ProductsService; payments: PaymentsService;
-    signer: MerchantSignerPort; urlAllowed: UrlGuard;
+    callbacks: MerchantCallbackPort;
   }) {}
 
   async settings(merchantId: string): Promise<ValidationSettings | undefined> {
@@ -48,7 +48,7 @@ export class PurchasesService {
   }
 
   async setSettings(merchantId: string, settings: ValidationSettings): Promise<Outcome<ValidationSettings>> {
-    if (!(await this.deps.urlAllowed(settings.url))) return { ok: false, code: "ERR_URL_NOT_ALLOWED" };
+    if (!this.deps.callbacks.urlAllowed(settings.url)) return { ok: false, code: "ERR_URL_NOT_ALLOWED" };
     await sql`
       INSERT INTO merchant_validation_settings (merchant_id, url, default_result, timeout_ms, updated_at)
       VALUES (${merchantId}::uuid, ${settings.url}, ${settings.defaultResult}, ${settings.timeoutMs}, ${new Date(this.deps.clock())})
@@ -134,9 +134,8 @@ export class PurchasesService {
       items: purchase.items, total: purchase.total.toString(), currency: purchase.currency, kind: purchase.kind,
     });
     const remainingMs = Math.max(1, Math.min(settings.timeoutMs, purchase.deadlineAt.getTime() - this.deps.clock()));
-    const headers = await this.deps.signer.headersFor(purchase.merchantId, `val_${purchase.id}`, body);
-    const answer: ValidationAnswer = !(await this.deps.urlAllowed(settings.url)) ? { result: "error", detail: "url not allowed" }
-      : await callValidation(settings.url, body, headers ?? {}, remainingMs);
+    const headers = await this.deps.callbacks.headersFor(purchase.merchantId, `val_${purchase.id}`, body);
+    const answer: ValidationAnswer = readValidationAnswer(await this.deps.callbacks.post(settings.url, headers ?? {}, body, remainingMs));
     switch (answer.result) {
       case "accept": return this.decide(purchase, "accept", "merchant", null);
       case "reject": return this.decide(purchase, "reject", "merchant", answer.reason);
