@@ -1,4 +1,5 @@
 /** Helpers to build hostile variants of valid messages and states. */
+import assert from "node:assert/strict";
 import { platform } from "../../src/index.js";
 import type { PlatformState } from "../../src/platform/index.js";
 
@@ -32,4 +33,14 @@ export function tokenOf(n: PlatformState, sn: string) {
   const token = n.tokens[sn];
   if (token === undefined) throw new Error(`no token ${sn}`);
   return token;
+}
+
+/** Asserts a generic rejection (§2.0), optionally with the logged reason. Returns the failure's reason. */
+export function expectRejected(outcome: { ok: boolean }, reason?: string | RegExp): string {
+  assert.equal(outcome.ok, false, "expected a rejection");
+  const failure = (outcome as unknown as { failure: { code: string; reason?: string } }).failure;
+  assert.equal(failure.code, "ERR_SVS_REJECTED");
+  if (typeof reason === "string") assert.equal(failure.reason, reason);
+  if (reason instanceof RegExp) assert.match(failure.reason ?? "", reason);
+  return failure.reason ?? "";
 }
