@@ -4,11 +4,11 @@ import { issueEndEntity } from "./internal/end-entity.js";
 import type { IssuedCertificate } from "./internal/end-entity.js";
 import { x509 } from "./internal/x509.js";
 import { parseCsr } from "./parse-csr.js";
-import type { CaKeyPair } from "./types.js";
+import type { Issuer } from "./types.js";
 
 export interface IssueDeviceCertificateParams {
   /** The issuing CA (createIssuingCa()). */
-  readonly issuer: CaKeyPair;
+  readonly issuer: Issuer;
   /** DER PKCS#10 from the device. Only its public key is used, after parseCsr() checks it. */
   readonly csrDer: Uint8Array;
   readonly partyType: PartyType;
