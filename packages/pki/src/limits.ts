@@ -67,3 +67,6 @@ export const sealIvBytes = 12;
 
 /** Largest sealed-key text openPrivateKey() looks at (an RSA-4096 PKCS#8 is ~2.4 KB, base64url ~3.3 KB). */
 export const sealedKeyCharsMax = 16_384;
+
+/** Signatures a PKCS#11 signer queues behind the one in progress before it refuses more (a token signs one at a time). */
+export const pkcs11SignQueueMax = 256;
