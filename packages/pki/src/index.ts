@@ -20,7 +20,7 @@ export { openPrivateKey } from "./open-private-key.js";
 export { compactId, isCompactId } from "./compact-id.js";
 export { createCsr } from "./create-csr.js";
 export { parseCsr } from "./parse-csr.js";
-export type { ParsedCsr } from "./parse-csr.js";
+export type { ParseCsrOptions, ParsedCsr } from "./parse-csr.js";
 export { issueDeviceCertificate } from "./issue-device-certificate.js";
 export type { IssueDeviceCertificateParams } from "./issue-device-certificate.js";
 export { issueServiceCertificate } from "./issue-service-certificate.js";
