@@ -1,3 +1,5 @@
+import type { Pkcs11Config } from "@obol/pki/pkcs11";
+import { booleanSetting, pkcs11Settings } from "./config-pki.js";
 import { ObolError } from "./errors/obol-error.js";
 import { isIsoCurrency } from "./money.js";
 
@@ -15,6 +17,10 @@ export interface Config {
   keyPassphrase: string | undefined;
   /** Where clients reach this platform; written into certificates (OCSP, CRL URLs). */
   publicUrl: string;
+  /** The PKCS#11 token holding the issuing CA key (OBOL_PKCS11_*); undefined: it is sealed in the database. */
+  pkcs11: Pkcs11Config | undefined;
+  /** Accept RSA device keys and RSA-SHA256 messages signed with them (OBOL_LEGACY_RSA_DEVICES=true). */
+  legacyRsaDevices: boolean;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -54,6 +60,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     port,
     keyPassphrase,
     publicUrl,
+    pkcs11: pkcs11Settings(env),
+    legacyRsaDevices: booleanSetting(env, "OBOL_LEGACY_RSA_DEVICES"),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,

@@ -42,6 +42,8 @@ export interface PlatformOptions {
   onKeyCreation?: () => void;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
+  /** `obol pki hsm-init`: open although PKCS#11 is configured and the issuing CA key is still sealed. */
+  sealedIssuingKeyAllowed?: boolean;
 }
 
 export interface Platform {
@@ -64,6 +66,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
     : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
   let accepting = false;
+  let closeKeys = async () => {};
   try {
     const durability = await checkDurability(database, { production: config.production });
     await migrate(database.db, allMigrations, options.onMigration);
@@ -78,13 +81,14 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
     const passphrase = await keyPassphrase(config, options.memory === true);
     const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
-    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation);
+    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
+    closeKeys = keys.close;
     const audit = new AuditService(db, clock, checkpointSigner(keys));
-    const pki = new PkiService(db, clock, keys, urls, audit);
+    const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
-      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
@@ -103,10 +107,12 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         await app.close();
         await ledger.close();
         await audit.checkpoint().catch(log);
+        await keys.close();
         await database.close();
       },
     };
   } catch (error) {
+    await closeKeys().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }
