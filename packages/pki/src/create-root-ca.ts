@@ -2,6 +2,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { jsonName } from "./internal/names.js";
 import type { DistinguishedName } from "./internal/names.js";
 import { randomSerialHex } from "./internal/serial.js";
+import { softwareSigner } from "./signer.js";
 import { signCertificate } from "./internal/sign-certificate.js";
 import { spkiDerOf } from "./internal/keys.js";
 import { validityWindow } from "./internal/validity.js";
@@ -36,7 +37,7 @@ export async function createRootCa(params: CreateRootCaParams): Promise<CaKeyPai
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     ],
     authorityKeyIdHex: null,
-    signingKey: privateKey,
+    signer: softwareSigner(privateKey),
   });
   return { certificateDer, privateKey };
 }

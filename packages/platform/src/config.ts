@@ -1,3 +1,5 @@
+import type { Pkcs11Config } from "@obol/pki/pkcs11";
+import { booleanSetting, pkcs11Settings } from "./config-pki.js";
 import { ObolError } from "./errors/obol-error.js";
 import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
@@ -18,6 +20,10 @@ export interface Config {
   publicUrl: string;
   /** Test-only crash points (OBOL_FAILPOINTS); always empty in production. */
   failpoints: string[];
+  /** The PKCS#11 token holding the issuing CA key (OBOL_PKCS11_*); undefined: it is sealed in the database. */
+  pkcs11: Pkcs11Config | undefined;
+  /** Accept RSA device keys and RSA-SHA256 messages signed with them (OBOL_LEGACY_RSA_DEVICES=true). */
+  legacyRsaDevices: boolean;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -84,6 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     keyPassphrase,
     publicUrl,
     failpoints,
+    pkcs11: pkcs11Settings(env),
+    legacyRsaDevices: booleanSetting(env, "OBOL_LEGACY_RSA_DEVICES"),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,

@@ -55,6 +55,8 @@ export interface PlatformOptions {
   onFatal?: (error: unknown) => void;
   /** "manual": the webhook worker runs only when called (tests drive `webhooks.worker.runDue`). Default "timer". */
   webhookWorker?: "timer" | "manual";
+  /** `obol pki hsm-init`: open although PKCS#11 is configured and the issuing CA key is still sealed. */
+  sealedIssuingKeyAllowed?: boolean;
 }
 
 export interface Platform {
@@ -79,6 +81,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
     : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
   let accepting = false;
+  let closeKeys = async () => {};
   try {
     const durability = await checkDurability(database, { production: config.production });
     await migrate(database.db, allMigrations, options.onMigration);
@@ -93,9 +96,10 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
     const passphrase = await keyPassphrase(config, options.memory === true);
     const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
-    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation);
+    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
+    closeKeys = keys.close;
     const audit = new AuditService(db, clock, checkpointSigner(keys));
-    const pki = new PkiService(db, clock, keys, urls, audit);
+    const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
     const notifications = new NotificationsService(db, clock);
     const sealer = await WebhookSecretSealer.open(db, passphrase);
@@ -118,7 +122,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel, payments, products, purchases,
       notifications,
       webhooks,
-      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, operations: paymentWalletOperations(payments, parties, products, purchases) }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
@@ -148,10 +152,12 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         await webhooks.worker.stop();
         await ledger.close();
         await audit.checkpoint().catch(log);
+        await keys.close();
         await database.close();
       },
     };
   } catch (error) {
+    await closeKeys().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
+import { pkiHsmInit } from "./pki.js";
 import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
 import { merchantAction, merchantGet, merchantList, merchantRefund, merchantRequest } from "./merchant.js";
 import { walletConfirm, walletDecline, walletDispute, walletInbox, walletPayments, walletReceived } from "./wallet-payments.js";
@@ -18,6 +19,8 @@ Usage:
   obol demo                                       scripted P2P transfer on a throwaway in-memory platform
   obol ledger verify                              prove every balance equals its postings
   obol audit verify                               check the audit log's hash chain and signed checkpoints
+  obol pki hsm-init                               key ceremony: make the issuing CA key in the PKCS#11 token
+                                                  (OBOL_PKCS11_MODULE, _TOKEN_LABEL, _PIN) and certify it
   obol wallet enroll --url URL --msisdn MSISDN --code CODE [--keystore FILE]
                                                   make a device key, get it certified, keep it sealed
   obol wallet status|balance|history|revoke [--keystore FILE]
@@ -143,6 +146,9 @@ async function main(argv: string[]): Promise<number> {
     case "audit":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");
       return auditVerify(overrides);
+    case "pki":
+      if (sub !== "hsm-init") throw new ObolError("ERR_USAGE", "usage: obol pki hsm-init");
+      return pkiHsmInit(overrides);
     case "ledger":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol ledger verify");
       return ledgerVerify(overrides);

@@ -36,7 +36,7 @@ const xmlErrorCodes: Record<string, ApiErrorCode> = {
   ERR_XML_SIGNATURE_INVALID: "ERR_MESSAGE_SIGNATURE",
   ERR_XML_SIGNATURE_MISSING: "ERR_MESSAGE_SIGNATURE",
   ERR_XML_SIGNATURE_STRUCTURE: "ERR_MESSAGE_SIGNATURE",
-  ERR_XML_ALGORITHM: "ERR_MESSAGE_SIGNATURE",
+  ERR_XML_ALGORITHM: "ERR_MESSAGE_ALGORITHM",
   ERR_XML_STALE: "ERR_MESSAGE_STALE",
   ERR_XML_REPLAY: "ERR_MESSAGE_REPLAY",
   ERR_XML_DECRYPT_FAILED: "ERR_MESSAGE_DECRYPT_FAILED",
@@ -48,15 +48,22 @@ const xmlErrorCodes: Record<string, ApiErrorCode> = {
  * (compact certificate id in ds:KeyName) and only while its certificate validates (chain, dates,
  * key usage, revocation). The exact bytes of every accepted message and of every signed answer
  * are kept. Answers are signed by the platform.
+ *
+ * Signature algorithms: ECDSA-SHA256 from P-256 device certificates; RSA-SHA256 only with legacyRsaDevices
+ * and only from RSA device certificates. The algorithm follows the certificate's key (@obol/xml refuses a
+ * SignatureMethod that does not fit the trusted key, both ways: ERR_MESSAGE_ALGORITHM), and with the setting
+ * off an RSA certificate is not trusted at all, whatever the message claims.
  */
 export class WalletChannel {
   constructor(private readonly deps: {
     pki: PkiService; store: ChannelStore; wallet: WalletService; parties: PartiesService; ledger: LedgerService; clock: () => number;
     operations?: Record<string, WalletOperation>;
+    legacyRsaDevices?: boolean;
   }) {}
 
   async handle(bytes: Uint8Array): Promise<ChannelAnswer> {
     const { pki, store, clock } = this.deps;
+    const legacyRsa = this.deps.legacyRsaDevices === true;
     let signerCertificate: StoredCertificate | undefined;
     let rejected: ApiErrorCode | undefined;
     let opened: OpenedMessage;
@@ -69,11 +76,14 @@ export class WalletChannel {
           if (found === undefined) { rejected = "ERR_CERTIFICATE_UNKNOWN"; return undefined; }
           const validation = await pki.validate(found.certificateDer);
           if (!validation.ok) { rejected = "ERR_CERTIFICATE_REJECTED"; return undefined; }
+          const certificate = new X509Certificate(found.certificateDer);
+          if (certificate.publicKey.asymmetricKeyType === "rsa" && !legacyRsa) { rejected = "ERR_MESSAGE_ALGORITHM"; return undefined; }
           signerCertificate = found;
-          return new X509Certificate(found.certificateDer);
+          return certificate;
         },
         replay: { seen: async (nonce, messageId, expiresAt) => !(await store.firstSighting(nonce, messageId, expiresAt.getTime() - clock())) },
         decryptionKeys: { privateKey: pki.keys.encryption.privateKey },
+        allowRsaSha256: legacyRsa,
       });
     } catch (error) {
       if (rejected !== undefined) return { ok: false, code: rejected };
