@@ -89,7 +89,11 @@ describe("webhook endpoints", () => {
     assert.equal((await h.call("GET", "/v1/merchant/webhook-endpoint", { token: other.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
     assert.equal((await h.call("POST", "/v1/merchant/webhook-endpoint/rotate-secret", { token: other.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
     assert.equal((await h.call("POST", "/v1/merchant/webhook-events/test", { token: other.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
+    assert.equal((await h.call("POST", "/v1/merchant/webhook-endpoint/rotate-secret", { token: m.key })).status, 200);
     assert.equal((await h.call("DELETE", "/v1/merchant/webhook-endpoint", { token: m.key })).status, 204);
+    const audited = (await sql<{ action: string; details: string }>`SELECT action, details FROM audit_log WHERE actor_id = ${m.id} ORDER BY seq`.execute(h.platform.services.db)).rows;
+    assert.deepEqual(audited.map((r) => r.action), ["webhook.endpoint_created", "webhook.endpoint_changed", "webhook.secret_rotated", "webhook.endpoint_removed"]);
+    assert.deepEqual(JSON.parse(audited[0]!.details), { origin: "https://shop.example.com" });
     assert.equal((await h.call("DELETE", "/v1/merchant/webhook-endpoint", { token: m.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
     // Users and operators have no webhook endpoint.
     assert.equal((await h.call("GET", "/v1/merchant/webhook-endpoint", { token: h.a.token })).body.error.code, "ERR_FORBIDDEN");
