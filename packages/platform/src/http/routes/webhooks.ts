@@ -23,6 +23,8 @@ function value<T>(outcome: Outcome<T>): T {
  * state, the delivery log, and manual redelivery. Signing follows Standard Webhooks (see README).
  */
 export function webhookRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+  const audit = (merchantId: string, action: string, details: Record<string, unknown>) =>
+    ctx.audit.append({ actorType: "merchant", actorId: merchantId, action, subject: `merchant:${merchantId}`, details });
   return async (app) => {
     app.put("/merchant/webhook-endpoint", {
       schema: {
@@ -32,6 +34,8 @@ export function webhookRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     }, async (request, reply) => {
       const merchant = await ctx.callers.merchant(request);
       const { endpoint, secret, created } = value(await ctx.webhooks.setEndpoint(merchant.id, request.body.url));
+      // The origin only: a merchant may put a token of its own in the path or query.
+      await audit(merchant.id, created ? "webhook.endpoint_created" : "webhook.endpoint_changed", { origin: new URL(endpoint.url).origin });
       return reply.code(created ? 201 : 200).send({ ...endpoint, ...(secret === undefined ? {} : { secret }) });
     });
 
@@ -45,6 +49,7 @@ export function webhookRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.delete("/merchant/webhook-endpoint", { schema: { tags, security: bearer, summary: "Remove the endpoint and its secrets; pending deliveries then fail" } }, async (request, reply) => {
       const merchant = await ctx.callers.merchant(request);
       if (!(await ctx.webhooks.removeEndpoint(merchant.id))) throw new ApiError("ERR_WEBHOOK_ENDPOINT_NOT_FOUND");
+      await audit(merchant.id, "webhook.endpoint_removed", {});
       return reply.code(204).send();
     });
 
@@ -52,7 +57,9 @@ export function webhookRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       schema: { tags, security: bearer, summary: "A new signing secret, shown once. The previous one keeps signing beside it (two v1 signatures) until previousSecretValidUntil." },
     }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
-      return value(await ctx.webhooks.rotateSecret(merchant.id));
+      const rotated = value(await ctx.webhooks.rotateSecret(merchant.id));
+      await audit(merchant.id, "webhook.secret_rotated", { previousSecretValidUntil: rotated.previousSecretValidUntil });
+      return rotated;
     });
 
     app.post("/merchant/webhook-events/test", { schema: { tags, security: bearer, summary: "Queue a webhook.test event to the endpoint" } }, async (request, reply) => {

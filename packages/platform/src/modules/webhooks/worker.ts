@@ -81,10 +81,10 @@ export class WebhookWorker {
   start(intervalMs: number, onError: (error: unknown) => void): void {
     const tick = () => {
       this.running = this.runDue().catch(onError).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, intervalMs);
+        if (!this.stopped) this.timer = setTimeout(tick, intervalMs).unref();
       });
     };
-    this.timer = setTimeout(tick, intervalMs);
+    this.timer = setTimeout(tick, intervalMs).unref();
   }
 
   /** Stops polling and waits for the round in flight, so storage can close under it. */
