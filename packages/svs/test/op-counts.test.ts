@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import * as svs1a from "../src/svs1a/index.js";
 import { countOps, merchant, platform, wallet } from "../src/index.js";
 import type { OpCounts } from "../src/index.js";
-import { DAY_MS, ID_P, ID_U, T0, catalogue, gi, makeWorld, seededRng, unwrap, withdraw } from "./support/world.js";
+import { DAY_MS, ID_P, ID_U, T0, catalogue, gi, makeWorld, seededRng, unwrap } from "./support/world.js";
 
 function counted<T>(fn: () => T): { result: T; ops: OpCounts } {
   return countOps(fn);
