@@ -2,12 +2,12 @@ import { generateKeyPairSync } from "node:crypto";
 import { jsonName } from "./internal/names.js";
 import type { DistinguishedName } from "./internal/names.js";
 import { randomSerialHex } from "./internal/serial.js";
-import { softwareSigner } from "./signer.js";
 import { signCertificate } from "./internal/sign-certificate.js";
 import { spkiDerOf } from "./internal/keys.js";
 import { validityWindow } from "./internal/validity.js";
 import { x509 } from "./internal/x509.js";
 import { caValidityDaysMax } from "./limits.js";
+import { softwareSigner } from "./signer.js";
 import type { CaKeyPair } from "./types.js";
 
 export interface CreateRootCaParams {

@@ -19,7 +19,7 @@ export interface TokenKeyPair {
 function one(token: TokenSession, objectClass: number, what: string): Handle {
   const found = findByLabel(token, objectClass);
   if (found.length !== 1) {
-    throw new PkiError("ERR_PKI_PKCS11_KEY", `${found.length === 0 ? "no" : "more than one"} ${what} labelled "${token.config.keyLabel}" on the token`);
+    throw new PkiError("ERR_PKI_PKCS11_KEY", `${found.length === 0 ? "no" : "more than one"} ${what} labelled "${token.keyLabel}" on the token`);
   }
   return found[0]!;
 }

@@ -20,11 +20,11 @@ export interface Pkcs11Config {
   readonly keyLabel: string;
 }
 
-/** A logged-in session on one token. */
+/** A logged-in session on one token, and the label of the key pair it is for (no PIN: that is not kept). */
 export interface TokenSession {
   readonly module: Pkcs11Module;
   readonly session: Handle;
-  readonly config: Pkcs11Config;
+  readonly keyLabel: string;
   close(): void;
 }
 
@@ -143,7 +143,7 @@ export async function openTokenSession(config: Pkcs11Config, options: { readWrit
     const badPin = [CKR_PIN_INCORRECT, CKR_PIN_INVALID, CKR_PIN_LEN_RANGE, CKR_PIN_EXPIRED, CKR_PIN_LOCKED].includes(code ?? -1);
     throw pkcs11Failure(error, "C_Login", badPin ? "ERR_PKI_PKCS11_PIN" : "ERR_PKI_PKCS11_FAILED");
   }
-  return { module, session, config, close };
+  return { module, session, keyLabel: config.keyLabel, close };
 }
 
 /** Handles of the token objects of a class with the configured label (at most `max`). */
@@ -151,7 +151,7 @@ export function findByLabel(token: TokenSession, objectClass: number, max = 2): 
   const template: Attribute[] = [
     { type: CKA_CLASS, value: objectClass },
     { type: CKA_TOKEN, value: true },
-    { type: CKA_LABEL, value: token.config.keyLabel },
+    { type: CKA_LABEL, value: token.keyLabel },
   ];
   try {
     token.module.C_FindObjectsInit(token.session, template);
