@@ -74,6 +74,8 @@ export interface CreatePaymentInput {
 
 export type FundingChoice = FundingSource | "auto";
 
+const accountIdsCachedMax = 100_000;
+
 /** The revenue account's ledger kind: where fees go. */
 export const platformRevenueKind = "platform_revenue";
 
@@ -88,6 +90,7 @@ export class PaymentsService {
   readonly store: PaymentStore;
   private readonly fundingInFlight = new Set<string>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly accountIds = new Map<string, string>();
 
   constructor(private readonly deps: {
     db: Kysely<any>; ledger: LedgerService; parties: PartiesService; clock: () => number; currencies: readonly string[];
@@ -322,7 +325,7 @@ export class PaymentsService {
         }
         if (debit.status === "declined") return this.failFunding(payment, "ERR_BANK_DECLINED");
         failpoint("payments.after_bank_debit");
-        const clearing = (await this.deps.ledger.platformAccount(bankClearingKind, payment.currency, randomUUID)).id;
+        const clearing = await this.platformAccount(bankClearingKind, payment.currency);
         const credited = await this.deps.ledger.submit([{ id: this.leg(payment, 1), kind: "posted", debitAccountId: clearing, creditAccountId: wallet, amount: payment.amount, code: ledgerCodes.bankFunding, userData: payment.id }]);
         const failure = ledgerFailure(credited);
         if (failure !== undefined) {
@@ -432,7 +435,7 @@ export class PaymentsService {
   /** The transfers, then the fee from the merchant's balance to platform revenue, as one linked chain. */
   private async withFee(payment: Payment, merchantAccount: string, transfers: TransferInput[], fee: bigint): Promise<TransferInput[]> {
     if (fee === 0n) return transfers;
-    const revenue = (await this.deps.ledger.platformAccount(platformRevenueKind, payment.currency, randomUUID)).id;
+    const revenue = await this.platformAccount(platformRevenueKind, payment.currency);
     return [
       ...transfers.map((t) => ({ ...t, linked: true })),
       { id: this.leg(payment, 5), kind: "posted", debitAccountId: merchantAccount, creditAccountId: revenue, amount: fee, code: ledgerCodes.paymentFee, userData: payment.id },
@@ -443,10 +446,28 @@ export class PaymentsService {
     return transferIdFor("payment", payment.id, leg);
   }
 
+  /**
+   * A party's account id. Ids never change once created, so they are cached (bounded); balances
+   * and the frozen flag are always read by the ledger itself.
+   */
   private async account(ownerType: "user" | "merchant", ownerId: string, kind: string, currency: string): Promise<string> {
+    const key = `${ownerType}/${ownerId}/${kind}/${currency}`;
+    const cached = this.accountIds.get(key);
+    if (cached !== undefined) return cached;
     const found = (await this.deps.ledger.accountsOf(ownerType, ownerId)).find((a) => a.kind === kind && a.currency === currency);
     if (found === undefined) throw new Error(`${ownerType} ${ownerId} has no ${kind} account in ${currency}`);
+    if (this.accountIds.size >= accountIdsCachedMax) this.accountIds.delete(this.accountIds.keys().next().value!);
+    this.accountIds.set(key, found.id);
     return found.id;
+  }
+
+  private async platformAccount(kind: string, currency: string): Promise<string> {
+    const key = `platform/${kind}/${currency}`;
+    const cached = this.accountIds.get(key);
+    if (cached !== undefined) return cached;
+    const id = (await this.deps.ledger.platformAccount(kind, currency, randomUUID)).id;
+    this.accountIds.set(key, id);
+    return id;
   }
 
   private wake(userId: string): void {
