@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { startBank } from "@obol/bank";
 import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
@@ -21,6 +22,7 @@ Usage:
   obol wallet status|balance|history|revoke [--keystore FILE]
   obol wallet pay --to MSISDN --amount MINOR [--currency KES] [--idempotency-key K] [--keystore FILE]
       (wallet secrets: OBOL_WALLET_PASSWORD, OBOL_WALLET_PASSPHRASE, or asked in a terminal)
+  obol bank start                                 run the reference bank (its own process and database; OBOL_BANK_* variables)
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
 
@@ -83,6 +85,9 @@ async function main(argv: string[]): Promise<number> {
           throw new ObolError("ERR_USAGE", "usage: obol wallet enroll|status|balance|history|pay|revoke");
       }
     }
+    case "bank":
+      if (sub !== "start") throw new ObolError("ERR_USAGE", "usage: obol bank start");
+      return startBank(process.env);
     case "audit":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");
       return auditVerify(overrides);
