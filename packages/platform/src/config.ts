@@ -1,6 +1,7 @@
 import { ObolError } from "./errors/obol-error.js";
 import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
+import { loadBankSettings, type BankSettings } from "./modules/banking/settings.js";
 
 export interface Config {
   production: boolean;
@@ -18,6 +19,8 @@ export interface Config {
   publicUrl: string;
   /** Test-only crash points (OBOL_FAILPOINTS); always empty in production. */
   failpoints: string[];
+  /** The bank connector (OBOL_BANK_*; modules/banking/settings.ts). */
+  bank: BankSettings;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -65,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     keyPassphrase,
     publicUrl,
     failpoints,
+    bank: loadBankSettings(env, production),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,

@@ -26,10 +26,15 @@ import { LedgerService, defaultBatcherLimits, ledgerMigrations } from "./modules
 import { partiesMigrations } from "./modules/parties/migrations.js";
 import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
+import { openBankEndpoint, type BankEndpoint, type BankEndpointOverride } from "./modules/banking/endpoint.js";
+import { bankingMigrations } from "./modules/banking/migrations.js";
+import { BankingService } from "./modules/banking/service.js";
+import { BankingStore } from "./modules/banking/store.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
   ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
+  ...bankingMigrations,
 ];
 
 export interface PlatformOptions {
@@ -42,6 +47,8 @@ export interface PlatformOptions {
   onKeyCreation?: () => void;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
+  /** A bank to use instead of the configured one (tests: an in-process reference bank). */
+  bank?: BankEndpointOverride;
 }
 
 export interface Platform {
@@ -50,6 +57,8 @@ export interface Platform {
   durability: DurabilityReport;
   services: RouteContext;
   app: FastifyInstance;
+  /** The bank connection; `embedded` when the reference bank runs in this process. */
+  bank: BankEndpoint;
   /** Stops taking requests, finishes those in flight and every accepted ledger batch, closes storage. */
   stop(): Promise<void>;
 }
@@ -64,6 +73,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
     : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
   let accepting = false;
+  let bank: BankEndpoint | undefined;
   try {
     const durability = await checkDurability(database, { production: config.production });
     await migrate(database.db, allMigrations, options.onMigration);
@@ -82,31 +92,42 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit);
     const channel = new ChannelStore(db, clock);
+    bank = await openBankEndpoint(config.bank, keys, { clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank });
+    const banking = new BankingService({
+      store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
+      bankTransferAmountMax: config.limits.bankTransferAmountMax, clock, onError: (error) => app.log.error({ err: error }, "bank connector"),
+    });
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      banking,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
     const log = (error: unknown) => app.log.error({ err: error }, "background task failed");
     ledger.startSweeper(sweepIntervalMs, log);
+    banking.startSweeper();
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
     accepting = true;
 
+    const connected = bank;
     return {
-      config, database, durability, services, app,
+      config, database, durability, services, app, bank: connected,
       async stop() {
         accepting = false;
         clearInterval(housekeeping);
         await app.close();
+        await banking.close();
+        await connected.stop();
         await ledger.close();
         await audit.checkpoint().catch(log);
         await database.close();
       },
     };
   } catch (error) {
+    await bank?.stop().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -45,12 +45,20 @@ export const apiErrors = {
   ERR_INSUFFICIENT_FUNDS: [422, "Not enough funds"],
   ERR_ACCOUNT_FROZEN: [422, "An account of this transfer is frozen"],
   ERR_AMOUNT_LIMIT: [422, "The amount is above the limit for this operation"],
+  ERR_BANK_ACCOUNT_NOT_LINKED: [422, "Link a bank account in this currency first"],
+  ERR_BANK_ACCOUNT_NOT_VERIFIED: [422, "The bank could not verify this account for this user"],
+  ERR_BANK_LINK_CODE_WRONG: [422, "Wrong code; check the bank's message and try again"],
+  ERR_BANK_LINK_FAILED: [422, "This link can no longer be confirmed (code expired or too many wrong codes); start again"],
+  ERR_BANK_DECLINED: [422, "The bank declined the operation; nothing was moved"],
   ERR_LOGIN_LOCKED: [429, "Too many failed logins; try again later"],
+  ERR_BANK_LINK_LIMIT: [429, "Too many bank account links started; try again later"],
   ERR_INTERNAL: [500, "Internal error"],
   ERR_LEDGER_BUSY: [503, "The ledger is busy; retry with the same Idempotency-Key"],
   ERR_LEDGER_UNAVAILABLE: [503, "The ledger is unavailable; retry with the same Idempotency-Key"],
   ERR_SHUTTING_DOWN: [503, "The server is shutting down; retry with the same Idempotency-Key"],
   ERR_NOT_READY: [503, "Not ready"],
+  ERR_BANK_NOT_CONFIGURED: [503, "No bank is configured on this platform"],
+  ERR_BANK_UNAVAILABLE: [503, "The bank did not answer; try again"],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ApiErrorCode = keyof typeof apiErrors;
