@@ -3,6 +3,7 @@ import { booleanSetting, pkcs11Settings } from "./config-pki.js";
 import { ObolError } from "./errors/obol-error.js";
 import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
+import { loadBankSettings, type BankSettings } from "./modules/banking/settings.js";
 
 export interface Config {
   production: boolean;
@@ -24,6 +25,8 @@ export interface Config {
   pkcs11: Pkcs11Config | undefined;
   /** Accept RSA device keys and RSA-SHA256 messages signed with them (OBOL_LEGACY_RSA_DEVICES=true). */
   legacyRsaDevices: boolean;
+  /** The bank connector (OBOL_BANK_*; modules/banking/settings.ts). */
+  bank: BankSettings;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -38,6 +41,8 @@ export interface Config {
     confirmationTtlMs: number;
     escrowAutoReleaseMs: number;
     escrowShipDeadlineMs: number;
+    /** A payment whose funding outcome is unknown (bank pending, crash) is driven again after this. */
+    fundingRetryMs: number;
   };
   /** Outgoing webhooks (modules/webhooks). */
   webhooks: {
@@ -92,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     failpoints,
     pkcs11: pkcs11Settings(env),
     legacyRsaDevices: booleanSetting(env, "OBOL_LEGACY_RSA_DEVICES"),
+    bank: loadBankSettings(env, production),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,
@@ -109,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
       confirmationTtlMs: integer(env, "OBOL_PAYMENT_CONFIRMATION_SECONDS", 60, 10, 86_400) * 1000,
       escrowAutoReleaseMs: integer(env, "OBOL_ESCROW_AUTO_RELEASE_SECONDS", 7 * 86_400, 1, 90 * 86_400) * 1000,
       escrowShipDeadlineMs: integer(env, "OBOL_ESCROW_SHIP_DEADLINE_SECONDS", 14 * 86_400, 1, 90 * 86_400) * 1000,
+      fundingRetryMs: integer(env, "OBOL_PAYMENT_FUNDING_RETRY_MS", 5_000, 100, 300_000),
     },
     webhooks: {
       allowPrivateTargets: privateTargets === "allow",

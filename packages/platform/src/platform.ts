@@ -34,6 +34,10 @@ import { webhooksMigrations } from "./modules/webhooks/migrations.js";
 import { WebhookSecretSealer } from "./modules/webhooks/secret-sealer.js";
 import { WebhooksService } from "./modules/webhooks/service.js";
 import { MerchantCallbacks } from "./modules/webhooks/callbacks.js";
+import { openBankEndpoint, type BankEndpoint, type BankEndpointOverride } from "./modules/banking/endpoint.js";
+import { bankingMigrations } from "./modules/banking/migrations.js";
+import { BankingService } from "./modules/banking/service.js";
+import { BankingStore } from "./modules/banking/store.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
@@ -41,6 +45,7 @@ export const allMigrations: Migration[] = [
   ...paymentsMigrations,
   ...notificationsMigrations,
   ...webhooksMigrations,
+  ...bankingMigrations,
 ];
 
 export interface PlatformOptions {
@@ -57,6 +62,8 @@ export interface PlatformOptions {
   webhookWorker?: "timer" | "manual";
   /** `obol pki hsm-init`: open although PKCS#11 is configured and the issuing CA key is still sealed. */
   sealedIssuingKeyAllowed?: boolean;
+  /** A bank to use instead of the configured one (tests: an in-process reference bank). */
+  bank?: BankEndpointOverride;
 }
 
 export interface Platform {
@@ -65,6 +72,8 @@ export interface Platform {
   durability: DurabilityReport;
   services: RouteContext;
   app: FastifyInstance;
+  /** The bank connection; `embedded` when the reference bank runs in this process. */
+  bank: BankEndpoint;
   /** Stops taking requests, finishes those in flight and every accepted ledger batch, closes storage. */
   stop(): Promise<void>;
 }
@@ -82,6 +91,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
   let accepting = false;
   let closeKeys = async () => {};
+  let bank: BankEndpoint | undefined;
   try {
     const durability = await checkDurability(database, { production: config.production });
     await migrate(database.db, allMigrations, options.onMigration);
@@ -101,6 +111,11 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
+    bank = await openBankEndpoint(config.bank, keys, { clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank });
+    const banking = new BankingService({
+      store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
+      bankTransferAmountMax: config.limits.bankTransferAmountMax, clock, onError: (error) => app.log.error({ err: error }, "bank connector"),
+    });
     const notifications = new NotificationsService(db, clock);
     const sealer = await WebhookSecretSealer.open(db, passphrase);
     const webhooks = new WebhooksService({
@@ -110,8 +125,8 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const payments = new PaymentsService({
       db, ledger, parties, clock, currencies: config.currencies,
       fees: { fixedMinor: config.payments.feeFixedMinor, rateBasisPoints: config.payments.feeRateBasisPoints },
-      limits: { ...defaultPaymentsLimits, confirmationTtlMsDefault: config.payments.confirmationTtlMs, escrowAutoReleaseMs: config.payments.escrowAutoReleaseMs, escrowShipDeadlineMs: config.payments.escrowShipDeadlineMs },
-      events: webhooks, notifications,
+      limits: { ...defaultPaymentsLimits, confirmationTtlMsDefault: config.payments.confirmationTtlMs, escrowAutoReleaseMs: config.payments.escrowAutoReleaseMs, escrowShipDeadlineMs: config.payments.escrowShipDeadlineMs, fundingRetryMs: config.payments.fundingRetryMs },
+      events: webhooks, notifications, bank: banking,
     });
     const products = new ProductsService(db, clock, config.currencies);
     const purchases = new PurchasesService({
@@ -122,6 +137,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel, payments, products, purchases,
       notifications,
       webhooks,
+      banking,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
@@ -135,13 +151,15 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     };
     paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref();
     if (options.webhookWorker !== "manual") webhooks.worker.start(config.webhooks.pollIntervalMs, log);
+    banking.startSweeper();
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
     accepting = true;
 
+    const connected = bank;
     return {
-      config, database, durability, services, app,
+      config, database, durability, services, app, bank: connected,
       async stop() {
         accepting = false;
         clearInterval(housekeeping);
@@ -150,6 +168,8 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         await paymentRun;
         await app.close();
         await webhooks.worker.stop();
+        await banking.close();
+        await connected.stop();
         await ledger.close();
         await audit.checkpoint().catch(log);
         await keys.close();
@@ -158,6 +178,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     };
   } catch (error) {
     await closeKeys().catch(() => {});
+    await bank?.stop().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

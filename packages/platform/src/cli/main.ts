@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
+import { startBank } from "@obol/bank";
 import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
@@ -37,6 +38,7 @@ Usage:
   obol merchant list [--state S] | get --payment ID | refund --payment ID --amount MINOR [--reason R]
   obol merchant ship --payment ID | cancel --payment ID
       (merchant API key: OBOL_MERCHANT_API_KEY; --url defaults to OBOL_URL or http://127.0.0.1:3000)
+  obol bank start                                 run the reference bank (its own process and database; OBOL_BANK_* variables)
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
 
@@ -143,6 +145,9 @@ async function main(argv: string[]): Promise<number> {
           throw new ObolError("ERR_USAGE", "usage: obol merchant request|list|get|refund|ship|cancel");
       }
     }
+    case "bank":
+      if (sub !== "start") throw new ObolError("ERR_USAGE", "usage: obol bank start");
+      return startBank(process.env);
     case "audit":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");
       return auditVerify(overrides);

@@ -33,6 +33,8 @@ export async function openPlatform(config: Config, options: Omit<PlatformOptions
 
 export async function start(options: { demo: boolean; overrides: Overrides }): Promise<number> {
   const config = loadConfig(process.env, options.overrides);
+  // `npm start` needs nothing installed: a development demo without OBOL_BANK_URL gets the reference bank in-process.
+  if (options.demo && !config.production && config.bank.mode === "none") config.bank = { ...config.bank, mode: "embedded" };
   armFailpoints(config.failpoints);
   const logger = pino({
     level: config.logLevel,
@@ -46,9 +48,10 @@ export async function start(options: { demo: boolean; overrides: Overrides }): P
       process.exit(70);
     },
   });
-  const logins = options.demo ? await seedDemoData(platform.services) : undefined;
+  const logins = options.demo ? await seedDemoData(platform.services, platform.bank.embedded?.bank) : undefined;
   const address = await platform.app.listen({ host: config.host, port: config.port });
   printBanner(address, config, options.demo, logins);
+  printBank(platform);
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -75,11 +78,29 @@ function printBanner(address: string, config: Config, demo: boolean, logins: Dem
     for (const user of logins.users) lines.push(`  user      ${user.msisdn}  password ${user.password}   (${user.displayName})`);
     lines.push(`  operator  ${logins.operator.username}  password ${logins.operator.password}`);
     lines.push(`  merchant  ${logins.merchant.legalName}  API key ${logins.merchant.apiKey}`);
+    for (const account of logins.bankAccounts ?? []) lines.push(`  bank      ${account.msisdn}  account ${account.number} at the reference bank (linked; its codes: GET /admin/accounts/${account.number}/messages)`);
     lines.push("", `Try: curl -s -X POST ${address}/v1/auth/login -H 'content-type: application/json' -d '{"msisdn":"${logins.users[0]!.msisdn}","password":"${logins.users[0]!.password}"}'`);
   } else if (demo) {
     lines.push("", `Demo data already exists in ${config.dataDir}; its logins were printed when it was created.`, `To start over, stop Obol and delete ${config.dataDir}.`);
   }
   console.log(lines.join("\n") + "\n");
+}
+
+function printBank(platform: Platform): void {
+  const { bank } = platform.config;
+  const embedded = platform.bank.embedded;
+  if (embedded !== undefined) {
+    console.log([
+      `Bank: the reference bank runs inside this process (its data in ${platform.config.dataDir}/bank).`,
+      `  Its admin endpoint (this run only): ${embedded.adminUrl ?? "none"}  token ${embedded.adminToken}`,
+      `  e.g. open an account: curl -s -X POST ${embedded.adminUrl ?? ""}/admin/accounts -H 'authorization: Bearer ${embedded.adminToken}' -H 'content-type: application/json' -d '{"holderName":"You","currency":"${platform.config.currencies[0]}","msisdn":"+2547…","opening":"100000"}'`,
+      "",
+    ].join("\n"));
+  } else if (bank.mode === "remote") {
+    console.log(`Bank: ${bank.url} (certificates pinned from ${bank.certificateFile}; client id ${bank.clientId})\n`);
+  } else {
+    console.log(`Bank: none. ${platform.config.production ? "Top-ups and withdrawals are refused until OBOL_BANK_URL is set." : "Top-ups and withdrawals move money against the clearing account only (development)."}\n`);
+  }
 }
 
 export async function migrateOnly(overrides: Overrides): Promise<number> {

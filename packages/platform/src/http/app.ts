@@ -16,6 +16,7 @@ import { channelRoutes } from "./routes/channel.js";
 import { userRoutes } from "./routes/users.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import { webhookRoutes } from "./routes/webhooks.js";
+import { bankingRoutes } from "./routes/banking.js";
 import { fieldErrorCodes } from "./schemas.js";
 
 export interface AppOptions {
@@ -99,5 +100,6 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(channelRoutes(ctx.walletChannel));
   await app.register(notificationRoutes(ctx), { prefix: "/v1" });
   await app.register(webhookRoutes(ctx), { prefix: "/v1" });
+  await app.register(bankingRoutes(ctx), { prefix: "/v1" });
   return app;
 }

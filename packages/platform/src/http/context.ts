@@ -11,6 +11,7 @@ import type { PartiesService } from "../modules/parties/service.js";
 import type { WalletService } from "../modules/wallet/service.js";
 import type { NotificationsService } from "../modules/notifications/service.js";
 import type { WebhooksService } from "../modules/webhooks/service.js";
+import type { BankingService } from "../modules/banking/service.js";
 import type { CallerResolver } from "./caller.js";
 
 /** What routes may call: module services, never tables. */
@@ -33,4 +34,6 @@ export interface RouteContext {
   webhooks: WebhooksService;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;
+  /** Bank account links and durable bank operations (modules/banking). */
+  banking: BankingService;
 }

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { ApiError } from "../../errors/api-errors.js";
+import { ApiError, errorBody } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import { decoyHash, verifyPassword } from "../../modules/parties/passwords.js";
 import { transferCodes, type Outcome, type MovementReceipt } from "../../modules/wallet/service.js";
+import type { BankMovement } from "../../modules/banking/service.js";
 import type { RouteContext } from "../context.js";
 import { failure, idempotent, type Answer } from "../idempotent.js";
 import { amount, currency, msisdn, noNul, pageLimit, password } from "../schemas.js";
@@ -13,6 +14,15 @@ const bearer = [{ bearerAuth: [] }];
 
 function answer(outcome: Outcome<MovementReceipt>): Answer {
   return outcome.ok ? { status: 201, body: outcome.value } : failure(outcome.code);
+}
+
+/** Through the bank: 201 completed, 202 still pending (poll /v1/me/bank-operations/{id}), 422 declined or reversed. */
+function bankAnswer(outcome: Outcome<BankMovement>): Answer {
+  if (!outcome.ok) return failure(outcome.code);
+  const movement = outcome.value;
+  if (movement.status === "completed") return { status: 201, body: movement };
+  if (movement.status === "pending") return { status: 202, body: movement };
+  return { status: 422, body: errorBody("ERR_BANK_DECLINED", undefined, movement) };
 }
 
 /** Users: register, log in, see balances and history, move money. */
@@ -94,26 +104,30 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     app.post("/me/top-ups", {
       schema: {
-        tags: ["users"], summary: "Add money from the bank (clearing account). Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
+        tags: ["users"], summary: "Add money from your linked bank account (or, in development without a bank, from the clearing account). 201 completed, 202 pending. Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
         body: z.strictObject({ amount, currency }),
       },
     }, async (request, reply) => {
       const user = await ctx.callers.user(request);
-      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "top_up", async (transferId) => answer(await ctx.wallet.topUp(user, {
-        amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0),
-      })));
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "top_up", async (transferId) => {
+        const input = { amount: parseAmount(request.body.amount)!, currency: request.body.currency };
+        if (ctx.banking.enabled) return bankAnswer(await ctx.banking.topUp(user, { ...input, operationId: transferId(0) }));
+        return ctx.banking.clearingOnlyAllowed ? answer(await ctx.wallet.topUp(user, { ...input, transferId: transferId(0) })) : failure("ERR_BANK_NOT_CONFIGURED");
+      });
     });
 
     app.post("/me/withdrawals", {
       schema: {
-        tags: ["users"], summary: "Send money back to the bank. Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
+        tags: ["users"], summary: "Send money to your linked bank account. 201 completed, 202 pending. Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
         body: z.strictObject({ amount, currency }),
       },
     }, async (request, reply) => {
       const user = await ctx.callers.user(request);
-      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "withdrawal", async (transferId) => answer(await ctx.wallet.withdraw(user, {
-        amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0),
-      })));
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "withdrawal", async (transferId) => {
+        const input = { amount: parseAmount(request.body.amount)!, currency: request.body.currency };
+        if (ctx.banking.enabled) return bankAnswer(await ctx.banking.withdraw(user, { ...input, operationId: transferId(0) }));
+        return ctx.banking.clearingOnlyAllowed ? answer(await ctx.wallet.withdraw(user, { ...input, transferId: transferId(0) })) : failure("ERR_BANK_NOT_CONFIGURED");
+      });
     });
   };
 }

@@ -25,13 +25,14 @@ export interface NotificationsPort {
   record(trx: Kysely<any>, notice: { recipient: { type: "user" | "merchant"; id: string }; kind: string; data: Record<string, unknown> }): Promise<unknown>;
 }
 
-export type BankDebitOutcome = { status: "applied"; bankReference: string } | { status: "declined"; reason: string } | { status: "pending" };
+export type BankDebitOutcome =
+  | { status: "applied"; bankReference: string } | { status: "declined"; reason: string } | { status: "reversed"; reason: string } | { status: "pending" };
 
-/** Debits a user's linked bank account (banking module). Idempotent by operationId. */
+/** Debits a user's linked bank account (the banking module). Idempotent by operationId: calling again resumes. */
 export interface BankFundingPort {
-  hasLinkedAccount(userId: string): Promise<boolean>;
-  debitUser(input: { operationId: string; userId: string; currency: string; amount: bigint; purpose: string }): Promise<BankDebitOutcome>;
-  /** Gives an applied debit back (credit to the same account). */
+  linkedAccount(userId: string, currency: string): Promise<{ canDebit: boolean } | undefined>;
+  debitUser(input: { operationId: string; userId: string; currency: string; amount: bigint; purpose: string; remittance?: string }): Promise<BankDebitOutcome>;
+  /** Gives an applied debit back (the bank credits the same account), or fences one whose outcome is unknown. */
   reverse(operationId: string): Promise<unknown>;
 }
 
@@ -293,8 +294,8 @@ export class PaymentsService {
 
   private async chooseSource(user: User, payment: Payment, choice: FundingChoice): Promise<Outcome<FundingSource>> {
     const bank = this.deps.bank;
-    const linked = bank !== undefined && (await bank.hasLinkedAccount(user.id));
-    if (choice === "bank") return linked ? { ok: true, value: "bank" } : { ok: false, code: "ERR_NO_BANK_ACCOUNT" };
+    const linked = bank !== undefined && (await bank.linkedAccount(user.id, payment.currency))?.canDebit === true;
+    if (choice === "bank") return linked ? { ok: true, value: "bank" } : { ok: false, code: "ERR_BANK_ACCOUNT_NOT_LINKED" };
     if (choice === "wallet" || !linked) return { ok: true, value: "wallet" };
     const wallet = (await this.deps.parties.wallets(user.id)).find((a) => a.kind === walletKind && a.currency === payment.currency);
     const available = wallet === undefined ? 0n : wallet.creditsPosted - wallet.debitsPosted - wallet.debitsPending;
@@ -316,14 +317,16 @@ export class PaymentsService {
       const merchant = await this.account("merchant", payment.merchantId, merchantBalanceKind, payment.currency);
       if (payment.fundingSource === "bank") {
         const bank = this.deps.bank;
-        if (bank === undefined) return this.failFunding(payment, "ERR_BANK_UNAVAILABLE");
+        if (bank === undefined) return this.failFunding(payment, "ERR_BANK_NOT_CONFIGURED");
         const operationId = transferIdFor("payment", payment.id, 100);
-        const debit = await bank.debitUser({ operationId, userId: payer, currency: payment.currency, amount: payment.amount, purpose: `payment ${payment.id}` });
+        const debit = await bank.debitUser({
+          operationId, userId: payer, currency: payment.currency, amount: payment.amount, purpose: "payment", remittance: `Obol payment ${payment.merchantReference}`.slice(0, 140),
+        });
         if (debit.status === "pending") {
           await this.store.setTimer(payment.id, new Date(this.deps.clock() + this.deps.limits.fundingRetryMs));
           return (await this.store.byId(payment.id))!;
         }
-        if (debit.status === "declined") return this.failFunding(payment, "ERR_BANK_DECLINED");
+        if (debit.status === "declined" || debit.status === "reversed") return this.failFunding(payment, "ERR_BANK_DECLINED");
         failpoint("payments.after_bank_debit");
         const clearing = await this.platformAccount(bankClearingKind, payment.currency);
         const credited = await this.deps.ledger.submit([{ id: this.leg(payment, 1), kind: "posted", debitAccountId: clearing, creditAccountId: wallet, amount: payment.amount, code: ledgerCodes.bankFunding, userData: payment.id }]);
