@@ -1,4 +1,5 @@
 import { ObolError } from "./errors/obol-error.js";
+import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
 
 export interface Config {
@@ -15,6 +16,8 @@ export interface Config {
   keyPassphrase: string | undefined;
   /** Where clients reach this platform; written into certificates (OCSP, CRL URLs). */
   publicUrl: string;
+  /** Test-only crash points (OBOL_FAILPOINTS); always empty in production. */
+  failpoints: string[];
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -46,6 +49,13 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
   if (production && keyPassphrase === undefined) {
     throw new ObolError("ERR_CONFIG", "OBOL_KEY_PASSPHRASE is required in production: it seals the platform's private keys at rest");
   }
+  let failpoints: string[];
+  try {
+    failpoints = parseFailpoints(env.OBOL_FAILPOINTS);
+  } catch (error) {
+    throw new ObolError("ERR_CONFIG", `OBOL_FAILPOINTS: ${(error as Error).message}`);
+  }
+  if (production && failpoints.length > 0) throw new ObolError("ERR_CONFIG", "OBOL_FAILPOINTS is for tests and is refused in production");
   const publicUrl = (env.OBOL_PUBLIC_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${port}`).replace(/\/$/, "");
   if (!/^https?:\/\/[^\s]+$/.test(publicUrl)) throw new ObolError("ERR_CONFIG", "OBOL_PUBLIC_URL must be an http(s) URL");
   return {
@@ -54,6 +64,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     port,
     keyPassphrase,
     publicUrl,
+    failpoints,
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,

@@ -1,5 +1,6 @@
 import pino from "pino";
 import { loadConfig, type Config } from "../config.js";
+import { armFailpoints } from "../failpoints.js";
 import { seedDemoData, type DemoLogins } from "../demo-data.js";
 import { createPlatform, type Platform, type PlatformOptions } from "../platform.js";
 import type { MigrationProgress } from "../db/migrations.js";
@@ -32,6 +33,7 @@ export async function openPlatform(config: Config, options: Omit<PlatformOptions
 
 export async function start(options: { demo: boolean; overrides: Overrides }): Promise<number> {
   const config = loadConfig(process.env, options.overrides);
+  armFailpoints(config.failpoints);
   const logger = pino({
     level: config.logLevel,
     // Credentials never reach the logs, whatever a log call includes.
