@@ -11,7 +11,7 @@
  *   deterministic ECDSA, so signing uses @noble/curves (RFC 6979 by default); verification uses node:crypto,
  *   about 40x faster (ecosystem-notes §3), through @obol/crypto's strict P1363 parser.
  */
-import { createHash, createHmac, createPublicKey } from "node:crypto";
+import { createCipheriv, createHash, createHmac, createPublicKey } from "node:crypto";
 import { p256 } from "@noble/curves/nist.js";
 import { aesGcmDecrypt, aesGcmEncrypt, verifyEcdsaP256 } from "@obol/crypto";
 import { lp, os2ip } from "../bytes.js";
@@ -109,4 +109,14 @@ export function ecdsaVerify(publicKey: Uint8Array, message: Uint8Array, signatur
 
 function base64url(coordinate: bigint): string {
   return Buffer.from(coordinate.toString(16).padStart(64, "0"), "hex").toString("base64url");
+}
+
+/**
+ * SVS1-A only: the paper's unspecified E/D, modelled as AES-256-CTR with a random 16-byte IV and no
+ * integrity (spec §3 #2), so that the benchmark counts one T_sym and property 17 can show the replay.
+ */
+export function unauthenticatedCipher(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
+  tally("sym");
+  const cipher = createCipheriv("aes-256-ctr", key, iv);
+  return new Uint8Array(Buffer.concat([cipher.update(data), cipher.final()]));
 }

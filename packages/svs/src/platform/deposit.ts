@@ -47,7 +47,7 @@ export interface ConfirmationRequest {
  *
  * The state must hold the registry entry of ID_P and every open token whose payee is ID_P (their SNs are only
  * known after decryption). Per SN, in order:
- *  3. token[SN] exists and τ is byte-equal to the issued τ (0 T_mul); status ISSUED or PARTIAL; τ.payee = ID_P;
+ *  3. token[SN] exists and τ and σ_N are byte-equal to the issued ones (0 T_mul); status ISSUED or PARTIAL; τ.payee = ID_P;
  *     now and every T_j ≤ exp + grace; no other deposit of this SN awaits U (one at a time);
  *  4. the records continue the settled cum chain: first cum − price = settled, each cum = previous cum + price;
  *  5. every auth_j verifies under Expand(K_UN, "SVS1/pay/auth-key"), and cum_last ≤ M;
@@ -147,7 +147,9 @@ function checkDepositEntry(
     return { ok: false, sn: new Uint8Array(16), reason: "unparsable τ" };
   }
   const token = tokens[toHex(sn)];
-  if (token === undefined || !equalBytes(token.tau, entry.tau)) return { ok: false, sn, reason: "unknown token" };
+  if (token === undefined || !equalBytes(token.tau, entry.tau) || !equalBytes(token.signature, entry.signature)) {
+    return { ok: false, sn, reason: "unknown token, or τ / σ_N not as issued" };
+  }
   if (token.status !== "ISSUED" && token.status !== "PARTIAL") return { ok: false, sn, reason: `token ${token.status}` };
   if (token.payee !== idP) return { ok: false, sn, reason: "wrong payee" };
   const deadline = token.expMs + config.policy.depositGraceMs;

@@ -38,6 +38,8 @@ export interface PlatformToken {
   readonly kUN: Uint8Array;
   /** enc(τ) exactly as issued: a deposit must present these bytes (§2.7 N step 3). */
   readonly tau: Uint8Array;
+  /** σ_N as issued: compared byte for byte too, so an altered σ_N is refused at no cost (property 9). */
+  readonly signature: Uint8Array;
   /** Σ settled prices (cum of the last settled record). */
   readonly settled: bigint;
   /**

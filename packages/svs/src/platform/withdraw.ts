@@ -87,6 +87,7 @@ export function handleW1(
     expMs,
     kUN,
     tau,
+    signature,
     settled: 0n,
     settledRecords: 0,
     status: "ISSUED",
