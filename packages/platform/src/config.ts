@@ -1,6 +1,7 @@
 import { ObolError } from "./errors/obol-error.js";
 import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
+import { loadEcashConfig, type EcashConfig } from "./modules/ecash/config.js";
 
 export interface Config {
   production: boolean;
@@ -18,6 +19,8 @@ export interface Config {
   publicUrl: string;
   /** Test-only crash points (OBOL_FAILPOINTS); always empty in production. */
   failpoints: string[];
+  /** Self-verified e-cash (OBOL_ECASH_*, see modules/ecash/config.ts). */
+  ecash: EcashConfig;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -69,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,
     logLevel,
+    ecash: loadEcashConfig(env, currencies),
     limits: {
       bodyBytesMax: integer(env, "OBOL_BODY_BYTES_MAX", 16 * 1024, 1024, 1024 * 1024),
       sessionTtlMs: integer(env, "OBOL_SESSION_TTL_SECONDS", 900, 60, 86_400) * 1000,

@@ -26,10 +26,13 @@ import { LedgerService, defaultBatcherLimits, ledgerMigrations } from "./modules
 import { partiesMigrations } from "./modules/parties/migrations.js";
 import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
+import { ecashMigrations } from "./modules/ecash/migrations.js";
+import { EcashService } from "./modules/ecash/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
   ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
+  ...ecashMigrations,
 ];
 
 export interface PlatformOptions {
@@ -82,14 +85,17 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit);
     const channel = new ChannelStore(db, clock);
+    const ecash = await EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase });
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      ecash,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
     const log = (error: unknown) => app.log.error({ err: error }, "background task failed");
     ledger.startSweeper(sweepIntervalMs, log);
+    ecash.startSweeper(log);
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
@@ -100,6 +106,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       async stop() {
         accepting = false;
         clearInterval(housekeeping);
+        ecash.stop();
         await app.close();
         await ledger.close();
         await audit.checkpoint().catch(log);

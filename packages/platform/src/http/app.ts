@@ -13,6 +13,7 @@ import { opsRoutes } from "./routes/ops.js";
 import { pkiRoutes } from "./routes/pki.js";
 import { channelRoutes } from "./routes/channel.js";
 import { userRoutes } from "./routes/users.js";
+import { ecashRoutes } from "./routes/ecash.js";
 import { fieldErrorCodes } from "./schemas.js";
 
 export interface AppOptions {
@@ -93,5 +94,6 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(adminRoutes(ctx), { prefix: "/v1" });
   await app.register(pkiRoutes(ctx));
   await app.register(channelRoutes(ctx.walletChannel));
+  await app.register(ecashRoutes(ctx), { prefix: "/v1" });
   return app;
 }

@@ -8,6 +8,7 @@ import type { IdempotencyService } from "../modules/idempotency/service.js";
 import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
 import type { WalletService } from "../modules/wallet/service.js";
+import type { EcashService } from "../modules/ecash/service.js";
 import type { CallerResolver } from "./caller.js";
 
 /** What routes may call: module services, never tables. */
@@ -25,4 +26,5 @@ export interface RouteContext {
   callers: CallerResolver;
   /** False while starting or shutting down: /ready answers 503. */
   isAcceptingWork: () => boolean;
+  ecash: EcashService;
 }
