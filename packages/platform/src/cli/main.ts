@@ -4,6 +4,7 @@ import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
 import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
+import { ecashCommand, ecashUsage } from "./ecash.js";
 import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletStatus } from "./wallet.js";
 
 const usage = `obol: the Obol payment platform
@@ -21,10 +22,12 @@ Usage:
   obol wallet status|balance|history|revoke [--keystore FILE]
   obol wallet pay --to MSISDN --amount MINOR [--currency KES] [--idempotency-key K] [--keystore FILE]
       (wallet secrets: OBOL_WALLET_PASSWORD, OBOL_WALLET_PASSPHRASE, or asked in a terminal)
+${ecashUsage}
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[1] === "ecash" && (argv[0] === "wallet" || argv[0] === "merchant")) return ecashCommand(argv[0], argv.slice(2));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

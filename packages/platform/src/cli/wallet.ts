@@ -28,7 +28,7 @@ interface Keystore {
 export const defaultKeystorePath = join(homedir(), ".obol", "wallet.json");
 
 /** Secrets come from the environment (scripts, tests), else from a prompt. Never from arguments. */
-async function secret(envName: string, prompt: string): Promise<string> {
+export async function secret(envName: string, prompt: string): Promise<string> {
   const fromEnv = process.env[envName];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   if (!process.stdin.isTTY) throw new ObolError("ERR_USAGE", `set ${envName} or run in a terminal to be asked for it`);
@@ -50,7 +50,7 @@ async function api(url: string, method: string, path: string, body?: unknown, to
   return json;
 }
 
-async function login(url: string, msisdn: string): Promise<string> {
+export async function login(url: string, msisdn: string): Promise<string> {
   const password = await secret("OBOL_WALLET_PASSWORD", "password: ");
   return (await api(url, "POST", "/v1/auth/login", { msisdn, password })).token;
 }

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { freshnessWindowMsDefault, idKey, messages, platform, stateChanges, stateFromJson, toHex, type Rng, type SvsFailure } from "@obol/svs";
 import { sql, type Kysely } from "kysely";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
+import { failpoint } from "../../failpoints.js";
 import { transferIdFor } from "../idempotency/service.js";
 import type { LedgerService } from "../ledger/index.js";
 import { ledgerCodes } from "../ledger-codes.js";
@@ -179,6 +180,7 @@ export class EcashService {
       });
       return result;
     });
+    failpoint("ecash.withdraw_after_commit");
     if (!outcome.ok) {
       // Released unless an earlier identical W1 was issued and posted: the ledger refuses to void a posted one.
       await this.deps.ledger.submit([{ id: transferIdFor(scope, key, 2), kind: "void_pending", pendingId: reservationId, code: ledgerCodes.ecashWithdrawal }]);
@@ -277,6 +279,7 @@ export class EcashService {
       await sql`UPDATE ecash_confirmations SET state = 'ANSWERED' WHERE dep_id = ${depId} AND sn = ${sn}`.execute(trx);
       return { ...result, settle };
     });
+    failpoint("ecash.confirm_after_commit");
     if (!outcome.ok) return this.refuse(party, outcome.failure);
     if ("settle" in outcome) for (const move of outcome.settle) await this.moves.apply(this.deps.db, move);
     return { ok: true, value: { decision: outcome.decision, ignored: outcome.ignored } };
