@@ -2,7 +2,7 @@
 import { equalBytes, toHex } from "../bytes.js";
 import { confirmationAssociatedData, confirmationKeys } from "../crypto/derivations.js";
 import { aeadOpen, aeadSeal } from "../crypto/primitives.js";
-import { localFailure, rejected } from "../errors.js";
+import { rejected } from "../errors.js";
 import { encodeD3, encodeD3Body, parseD2, parseD2Body } from "../encoding/messages.js";
 import type { ConfirmItem, D2, D2Body, Decision } from "../encoding/messages.js";
 import { aeadNonceBytes } from "../limits.js";
@@ -116,7 +116,6 @@ export function answerConfirmation(
     log: token.log.map((entry) => (marked.has(entry) ? { ...entry, status } : entry)),
     answers: { ...token.answers, [depKey]: { decision: finalDecision, d3 } },
   };
-  if (state.credential === null) return fail(state, localFailure("ERR_SVS_NOT_ENROLLED", "enrol first"));
   return { ok: true, state: { ...state, tokens: { ...state.tokens, [toHex(token.sn)]: nextToken } }, request: d3, decision: finalDecision };
 }
 

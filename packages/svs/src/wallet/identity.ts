@@ -32,10 +32,6 @@ export function finishWalletEnrolment(state: WalletState, r3: Uint8Array, now: n
   return { ok: true, state: { ...state, enrolment: null, credential: result.credential } };
 }
 
-export function requireCredential(state: { credential: Credential | null }): Credential | null {
-  return state.credential;
-}
-
 /** x(s_X·Q_N): the static DH value behind A1, W1 and D1. 1 T_mul. */
 export function sharedSecretWithPlatform(credential: Credential): Uint8Array {
   const s = decodeScalar(credential.secret);
