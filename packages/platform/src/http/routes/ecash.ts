@@ -9,7 +9,7 @@ import type { RouteContext } from "../context.js";
 
 const bearer = [{ bearerAuth: [] }];
 const octetStream = "application/octet-stream";
-const binaryBody = { description: "An SVS1-M message in the binary encoding of svs-protocol.md §2.0 (application/octet-stream)" };
+const binaryBody = { description: "An SVS1-M message in the binary encoding of svs-protocol.md §2.0", format: "binary", type: "string" };
 
 /**
  * Self-verified e-cash (SVS1-M, shared/specs/svs-protocol.md), N's side: SVS messages travel as
@@ -46,15 +46,15 @@ export function ecashRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     }, async (request) => ctx.ecash.registration(await party(request)));
 
     app.post("/ecash/registrations", {
-      schema: { tags: ["ecash"], summary: "R1 → R3: register the calling user (role U) or approved merchant (role P), no key escrow (SVS1-M-NE)", security: bearer, body: z.any().meta(binaryBody) },
+      schema: { tags: ["ecash"], summary: "R1 → R3: register the calling user (role U) or approved merchant (role P), no key escrow (SVS1-M-NE)", security: bearer, consumes: [octetStream], body: z.any().meta(binaryBody) },
     }, async (request, reply) => binary(request, reply, await ctx.ecash.register(await party(request), message(request))));
 
     app.post("/ecash/withdrawals", {
-      schema: { tags: ["ecash"], summary: "W1 → W2: withdraw a token; the amount moves from the wallet to the e-cash escrow. Retry with the same W1 bytes.", security: bearer, body: z.any().meta(binaryBody) },
+      schema: { tags: ["ecash"], summary: "W1 → W2: withdraw a token; the amount moves from the wallet to the e-cash escrow. Retry with the same W1 bytes.", security: bearer, consumes: [octetStream], body: z.any().meta(binaryBody) },
     }, async (request, reply) => binary(request, reply, await ctx.ecash.withdraw(await ctx.callers.user(request), message(request))));
 
     app.post("/ecash/deposits", {
-      schema: { tags: ["ecash"], summary: "D1 → D4: a merchant deposits its payment records; each user is asked to confirm (D2)", security: bearer, body: z.any().meta(binaryBody) },
+      schema: { tags: ["ecash"], summary: "D1 → D4: a merchant deposits its payment records; each user is asked to confirm (D2)", security: bearer, consumes: [octetStream], body: z.any().meta(binaryBody) },
     }, async (request, reply) => binary(request, reply, await ctx.ecash.deposit(await ctx.callers.merchant(request), message(request))));
 
     app.get("/ecash/deposits/:depId", {
@@ -74,7 +74,7 @@ export function ecashRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     });
 
     app.post("/ecash/confirmations", {
-      schema: { tags: ["ecash"], summary: "D3: the user's ACCEPT or REJECT of a deposit; a second answer is ignored", security: bearer, body: z.any().meta(binaryBody) },
+      schema: { tags: ["ecash"], summary: "D3: the user's ACCEPT or REJECT of a deposit; a second answer is ignored", security: bearer, consumes: [octetStream], body: z.any().meta(binaryBody) },
     }, async (request) => {
       const result = await ctx.ecash.confirm(await ctx.callers.user(request), message(request));
       if (!result.ok) {
