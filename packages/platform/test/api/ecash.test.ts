@@ -302,6 +302,7 @@ describe("expiry", () => {
     assert.equal(shop.deposits[late]!.results[withdrawn.sn]!.status, "REJECTED", "N refuses deposits after expiry (property 20)");
     assert.deepEqual((await summary()).tokens.EXPIRED, { count: 2, escrow: "30" },
       "the disputed 30 stays in escrow for the dispute process; B's token holds nothing");
+    assert.equal((await h.call("GET", "/v1/admin/ledger/verify", { token: h.adminToken })).body.balanced, true);
   });
 });
 

@@ -124,6 +124,7 @@ test("a crash between the state commit and the ledger move converges on exactly 
   const summary = await json("GET", "/v1/admin/ecash", undefined, admin);
   assert.equal(summary.escrowBalance, "20");
   assert.equal(summary.pendingMoves, 0);
+  assert.equal((await json("GET", "/v1/admin/ledger/verify", undefined, admin)).balanced, true, "every balance equals its postings");
   const d4 = await shopPlatform.depositResult(deposit.depId);
   shop = merchant.handleD4(shop, d4!, Date.now()).state;
   assert.deepEqual(shop.deposits[deposit.depId]!.results[recovered[0]!.sn], { status: "SETTLED", amount: 80n });

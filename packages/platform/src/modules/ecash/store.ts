@@ -13,8 +13,8 @@ export const openTokensPerPayeeMax = 10_000;
 
 /**
  * The SQL side of N's state: loads the entries a message needs (platform.stateKeysFor) with row locks into a
- * partial PlatformState, and writes back exactly what the handler changed (stateChanges). Only ever called
- * inside the caller's transaction.
+ * partial PlatformState, and writes back exactly what the handler changed (stateChanges), inside the caller's
+ * transaction.
  */
 export class EcashStore {
   constructor(private readonly sealer: EntrySealer) {}
