@@ -246,7 +246,7 @@ export class EcashService {
         ORDER BY created_at_ms, dep_id, sn LIMIT ${confirmationsPerPollMax}`.execute(this.deps.db)).rows;
       const remaining = deadline - Date.now();
       if (rows.length > 0 || remaining <= 0 || !keepWaiting()) return rows.map((r) => new Uint8Array(r.d2));
-      // Re-check at least every second: another platform process may have taken the deposit.
+      // Re-check at least every second: a deposit taken by another platform process notifies no one here.
       await this.inbox.wait(account, Math.min(remaining, 1_000));
     }
   }
