@@ -4,6 +4,7 @@ import { ObolError } from "./errors/obol-error.js";
 import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
 import { loadBankSettings, type BankSettings } from "./modules/banking/settings.js";
+import { loadEcashConfig, type EcashConfig } from "./modules/ecash/config.js";
 
 export interface Config {
   production: boolean;
@@ -27,6 +28,8 @@ export interface Config {
   legacyRsaDevices: boolean;
   /** The bank connector (OBOL_BANK_*; modules/banking/settings.ts). */
   bank: BankSettings;
+  /** Self-verified e-cash (OBOL_ECASH_*, see modules/ecash/config.ts). */
+  ecash: EcashConfig;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,
     logLevel,
+    ecash: loadEcashConfig(env, currencies),
     limits: {
       bodyBytesMax: integer(env, "OBOL_BODY_BYTES_MAX", 16 * 1024, 1024, 1024 * 1024),
       sessionTtlMs: integer(env, "OBOL_SESSION_TTL_SECONDS", 900, 60, 86_400) * 1000,

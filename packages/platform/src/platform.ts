@@ -38,6 +38,8 @@ import { openBankEndpoint, type BankEndpoint, type BankEndpointOverride } from "
 import { bankingMigrations } from "./modules/banking/migrations.js";
 import { BankingService } from "./modules/banking/service.js";
 import { BankingStore } from "./modules/banking/store.js";
+import { ecashMigrations } from "./modules/ecash/migrations.js";
+import { EcashService } from "./modules/ecash/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
@@ -46,6 +48,7 @@ export const allMigrations: Migration[] = [
   ...notificationsMigrations,
   ...webhooksMigrations,
   ...bankingMigrations,
+  ...ecashMigrations,
 ];
 
 export interface PlatformOptions {
@@ -111,6 +114,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
+    const ecash = await EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase });
     bank = await openBankEndpoint(config.bank, keys, { clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank });
     const banking = new BankingService({
       store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
@@ -138,6 +142,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       notifications,
       webhooks,
       banking,
+      ecash,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
@@ -152,6 +157,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref();
     if (options.webhookWorker !== "manual") webhooks.worker.start(config.webhooks.pollIntervalMs, log);
     banking.startSweeper();
+    ecash.startSweeper(log);
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
@@ -166,6 +172,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         clearTimeout(paymentTimers);
         paymentTimers = undefined;
         await paymentRun;
+        ecash.stop();
         await app.close();
         await webhooks.worker.stop();
         await banking.close();

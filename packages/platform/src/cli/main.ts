@@ -8,6 +8,7 @@ import { pkiHsmInit } from "./pki.js";
 import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
 import { merchantAction, merchantGet, merchantList, merchantRefund, merchantRequest } from "./merchant.js";
 import { walletConfirm, walletDecline, walletDispute, walletInbox, walletPayments, walletReceived } from "./wallet-payments.js";
+import { ecashCommand, ecashUsage } from "./ecash.js";
 import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletStatus } from "./wallet.js";
 
 const usage = `obol: the Obol payment platform
@@ -39,10 +40,12 @@ Usage:
   obol merchant ship --payment ID | cancel --payment ID
       (merchant API key: OBOL_MERCHANT_API_KEY; --url defaults to OBOL_URL or http://127.0.0.1:3000)
   obol bank start                                 run the reference bank (its own process and database; OBOL_BANK_* variables)
+${ecashUsage}
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[1] === "ecash" && (argv[0] === "wallet" || argv[0] === "merchant")) return ecashCommand(argv[0], argv.slice(2));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,

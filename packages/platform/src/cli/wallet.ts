@@ -50,7 +50,7 @@ async function api(url: string, method: string, path: string, body?: unknown, to
   return json;
 }
 
-async function login(url: string, msisdn: string): Promise<string> {
+export async function login(url: string, msisdn: string): Promise<string> {
   const password = await secret("OBOL_WALLET_PASSWORD", "password: ");
   return (await api(url, "POST", "/v1/auth/login", { msisdn, password })).token;
 }

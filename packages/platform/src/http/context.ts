@@ -12,6 +12,7 @@ import type { WalletService } from "../modules/wallet/service.js";
 import type { NotificationsService } from "../modules/notifications/service.js";
 import type { WebhooksService } from "../modules/webhooks/service.js";
 import type { BankingService } from "../modules/banking/service.js";
+import type { EcashService } from "../modules/ecash/service.js";
 import type { CallerResolver } from "./caller.js";
 
 /** What routes may call: module services, never tables. */
@@ -36,4 +37,5 @@ export interface RouteContext {
   isAcceptingWork: () => boolean;
   /** Bank account links and durable bank operations (modules/banking). */
   banking: BankingService;
+  ecash: EcashService;
 }

@@ -22,4 +22,10 @@ export const ledgerCodes = {
   bankFunding: 16,
   /** Merchant balance → bank clearing, paid out to the merchant's bank account. */
   settlementPayout: 20,
+  /** User's wallet → e-cash escrow: the reservation made for a withdrawal (W1), its post and its void. */
+  ecashWithdrawal: 30,
+  /** E-cash escrow → merchant balance, a deposit the user confirmed (D3 ACCEPT). */
+  ecashSettlement: 31,
+  /** E-cash escrow → user's wallet, what is left of a token after its expiry and deposit grace. */
+  ecashExpiryRefund: 32,
 } as const;
