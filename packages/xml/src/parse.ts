@@ -62,10 +62,26 @@ export interface ParsedXml {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/** UTF-8 length of a string without encoding it (Buffer.byteLength is Node only). A lone surrogate counts 3
+ * (U+FFFD), as TextEncoder would write it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 function decode(input: string | Uint8Array, bytesMax: number): string {
   if (typeof input === "string") {
     // A UTF-16 unit is at most 3 UTF-8 bytes and at least 1: the cheap test first, the exact one after.
-    if (input.length > bytesMax || Buffer.byteLength(input, "utf8") > bytesMax) {
+    if (input.length > bytesMax || utf8Length(input) > bytesMax) {
       throw new XmlError("ERR_XML_LIMIT", `document larger than ${bytesMax} bytes`);
     }
     return input.startsWith("\uFEFF") ? input.slice(1) : input;

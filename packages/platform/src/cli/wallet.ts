@@ -92,7 +92,7 @@ export async function walletStatus(options: { keystore: string }): Promise<numbe
 /** Sends one signed message and returns the platform-signed answer, verified with the pinned certificate. */
 async function send(keystore: Keystore, type: string, body: XmlNode[]): Promise<{ status: number; xml: string }> {
   const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "keystore passphrase: ");
-  const built = buildMessage({
+  const built = await buildMessage({
     type, body, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)),
     signer: { privateKey: openPrivateKey(keystore.sealedKey, passphrase), keyName: keystore.compactId },
   });
@@ -150,7 +150,7 @@ export async function walletPay(options: { keystore: string; to: string; amount:
     console.log(`refused by the platform: ${refusal?.attributes?.Code ?? "unknown"} (signed refusal kept)`);
     return 1;
   }
-  const receipt = verifyReceipt(xml, new X509Certificate(keystore.platform.signing));
+  const receipt = await verifyReceipt(xml, new X509Certificate(keystore.platform.signing));
   console.log(`paid ${formatAmount(BigInt(receipt.amountMinor), receipt.currency)} to ${receipt.payee}: transaction ${receipt.transactionId}, receipt verified (platform signature)`);
   return 0;
 }

@@ -126,21 +126,21 @@ export class WalletChannel {
     if (!/^\+[1-9][0-9]{7,14}$/.test(to)) return { ok: false, code: "ERR_MSISDN_INVALID" };
     const outcome = await this.deps.wallet.p2p(user, { toMsisdn: to, amount, currency, transferId: transferIdFor(`user:${user.id}`, `xml:${key}`) });
     if (!outcome.ok) {
-      return this.reply("wallet.transfer.refused", 422, [{ name: "Refusal", attributes: { Code: outcome.code, IdempotencyKey: key, RequestDigest: requestDigestOf(opened.signedXml) } }]);
+      return this.reply("wallet.transfer.refused", 422, [{ name: "Refusal", attributes: { Code: outcome.code, IdempotencyKey: key, RequestDigest: await requestDigestOf(opened.signedXml) } }]);
     }
     const { keys } = this.deps.pki;
-    const xml = signReceipt({
+    const xml = await signReceipt({
       transactionId: outcome.value.transferId, status: "completed", amountMinor: outcome.value.amount, currency: outcome.value.currency,
       payer: outcome.value.from ?? "", payee: outcome.value.to ?? "", completedAt: new Date(outcome.value.createdAt),
-      requestDigest: requestDigestOf(opened.signedXml),
+      requestDigest: await requestDigestOf(opened.signedXml),
     }, { platformKey: keys.signing.privateKey, platformCertificate: new X509Certificate(keys.signing.certificateDer), now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)) });
     return { ok: true, status: 201, xml };
   }
 
   /** A platform-signed answer. Refusals are signed too: the user can prove what the platform said. */
-  private reply(type: string, status: number, body: XmlNode[]): ChannelAnswer {
+  private async reply(type: string, status: number, body: XmlNode[]): Promise<ChannelAnswer> {
     const { keys } = this.deps.pki;
-    const built = buildMessage({
+    const built = await buildMessage({
       type, body, now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)),
       signer: { privateKey: keys.signing.privateKey, certificates: [new X509Certificate(keys.signing.certificateDer)] },
     });
