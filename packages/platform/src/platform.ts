@@ -18,6 +18,9 @@ import { WalletChannel } from "./modules/channel/service.js";
 import { loadOrCreateKeys, type PlatformKeys } from "./modules/pki/keys.js";
 import { pkiMigrations } from "./modules/pki/migrations.js";
 import { PkiService } from "./modules/pki/service.js";
+import { loadOrCreateSessionKek } from "./modules/sessionkeys/kek.js";
+import { sessionKeyMigrations } from "./modules/sessionkeys/migrations.js";
+import { SessionKeyService } from "./modules/sessionkeys/service.js";
 import { authMigrations } from "./modules/auth/migrations.js";
 import { AuthService, defaultAuthLimits } from "./modules/auth/service.js";
 import { idempotencyMigrations } from "./modules/idempotency/migrations.js";
@@ -29,7 +32,7 @@ import { WalletService } from "./modules/wallet/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
-  ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
+  ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations, ...sessionKeyMigrations,
 ];
 
 export interface PlatformOptions {
@@ -82,16 +85,17 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit);
     const channel = new ChannelStore(db, clock);
+    const sessionKeys = new SessionKeyService(db, clock, await loadOrCreateSessionKek(db, passphrase));
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
-      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, sessionKeys, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
     const log = (error: unknown) => app.log.error({ err: error }, "background task failed");
     ledger.startSweeper(sweepIntervalMs, log);
     const housekeeping = setInterval(() => {
-      Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
+      Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), sessionKeys.purgeExpired(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
     accepting = true;
 

@@ -29,3 +29,5 @@ export { readNodes, serializeNodes } from "./xml-node.js";
 export type { XmlNode } from "./xml-node.js";
 export { receiptType, requestDigestOf, signReceipt, verifyReceipt } from "./receipt.js";
 export type { Receipt, SignReceiptOptions, VerifiedReceipt } from "./receipt.js";
+export { openSessionKeyAnswer, sessionKeyAnswerType, sessionKeyRequest, sessionKeyRequestType } from "./session-key-client.js";
+export type { ReceivedSessionKey, SessionKeyRequest } from "./session-key-client.js";
