@@ -4,7 +4,7 @@ import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
 import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
-import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletStatus } from "./wallet.js";
+import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletSessionKey, walletStatus } from "./wallet.js";
 
 const usage = `obol: the Obol payment platform
 
@@ -19,6 +19,7 @@ Usage:
   obol wallet enroll --url URL --msisdn MSISDN --code CODE [--keystore FILE]
                                                   make a device key, get it certified, keep it sealed
   obol wallet status|balance|history|revoke [--keystore FILE]
+  obol wallet session-key [--keystore FILE]   (obtain or rotate the named session key for confidential parts)
   obol wallet pay --to MSISDN --amount MINOR [--currency KES] [--idempotency-key K] [--keystore FILE]
       (wallet secrets: OBOL_WALLET_PASSWORD, OBOL_WALLET_PASSPHRASE, or asked in a terminal)
 
@@ -76,11 +77,12 @@ async function main(argv: string[]): Promise<number> {
         case "balance": return walletBalance({ keystore });
         case "history": return walletHistory({ keystore });
         case "revoke": return walletRevoke({ keystore });
+        case "session-key": return walletSessionKey({ keystore });
         case "pay":
           if (!values.to || !values.amount) throw new ObolError("ERR_USAGE", "usage: obol wallet pay --to MSISDN --amount MINOR_UNITS");
           return walletPay({ keystore, to: values.to, amount: values.amount, currency: values.currency!, ...(values["idempotency-key"] ? { idempotencyKey: values["idempotency-key"] } : {}) });
         default:
-          throw new ObolError("ERR_USAGE", "usage: obol wallet enroll|status|balance|history|pay|revoke");
+          throw new ObolError("ERR_USAGE", "usage: obol wallet enroll|status|balance|history|pay|revoke|session-key");
       }
     }
     case "audit":
