@@ -3,6 +3,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, X509Certificate, type Key
 import { after, before, describe, test } from "node:test";
 import { createCsr } from "@obol/pki";
 import { buildMessage, MemoryReplayGuard, openMessage, openSessionKeyAnswer, readNodes, sessionKeyRequest, verifyReceipt, type XmlNode } from "@obol/xml";
+import { loadOrCreateSessionKek } from "../../src/modules/sessionkeys/kek.js";
 import { sessionKeyLifetimeMs, sessionKeysPerDeviceMax } from "../../src/modules/sessionkeys/service.js";
 import { openHarness, type Harness } from "./harness.js";
 
@@ -122,5 +123,12 @@ describe("named session keys on the wallet channel", () => {
     const reply = await post(xml);
     assert.deepEqual([reply.status, reply.code], [400, "ERR_MESSAGE_MALFORMED"]);
     assert.equal((await h.platform.services.db.selectFrom("session_keys" as any).selectAll().execute()).length, before);
+  });
+
+  test("the KEK is derived, not stored: only its salt and a check value are kept, and another passphrase is refused at start", async () => {
+    const db = h.platform.services.db;
+    await assert.rejects(loadOrCreateSessionKek(db, "not the platform's key passphrase"), /does not open the session-key KEK/);
+    const rows = (await db.selectFrom("session_key_kek" as any).selectAll().execute()) as any[];
+    assert.deepEqual(Object.keys(rows[0]).sort(), ["check_value", "id", "salt"]);
   });
 });

@@ -35,7 +35,7 @@ async function bundle(): Promise<string> {
     entryPoints: [join(repositoryRoot, "packages/platform/test/browser/wallet-page.ts")],
     bundle: true, platform: "browser", format: "iife", globalName: "obolWallet", write: false, logLevel: "silent",
     footer: { js: "globalThis.obolWallet = obolWallet;" },
-    alias: { crypto: join(repositoryRoot, "packages/xml/browser/node-crypto-unused.js") },
+    alias: { crypto: "@obol/xml/browser/node-crypto-unused.js" },
   });
   const text = new TextDecoder().decode(result.outputFiles[0]!.contents);
   assert.doesNotMatch(text, /["']node:[a-z_]+["']/, "the browser bundle must not import node: modules");

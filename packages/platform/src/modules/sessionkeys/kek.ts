@@ -25,19 +25,19 @@ function checkValue(kek: Uint8Array): Buffer {
 }
 
 export async function loadOrCreateSessionKek(db: Kysely<any>, passphrase: string): Promise<Uint8Array> {
-  return db.transaction().execute(async (trx) => {
-    const rows = (await sql<{ salt: Uint8Array; check_value: Uint8Array }>`SELECT salt, check_value FROM session_key_kek WHERE id = 1 FOR UPDATE`.execute(trx)).rows;
-    const row = rows[0];
-    if (row !== undefined) {
-      const kek = derive(passphrase, new Uint8Array(row.salt));
-      if (!timingSafeEqual(checkValue(kek), Buffer.from(row.check_value))) {
-        throw new Error("the key passphrase does not open the session-key KEK (was OBOL_KEY_PASSPHRASE changed?)");
-      }
-      return kek;
-    }
+  // The first process to start writes the salt; a process starting at the same moment loses the insert and
+  // derives from the row that won, so every process holds the same KEK.
+  const stored = async () => (await sql<{ salt: Uint8Array; check_value: Uint8Array }>`SELECT salt, check_value FROM session_key_kek WHERE id = 1`.execute(db)).rows[0];
+  let row = await stored();
+  if (row === undefined) {
     const salt = randomBytes(16);
-    const kek = derive(passphrase, salt);
-    await sql`INSERT INTO session_key_kek (id, salt, check_value) VALUES (1, ${salt}, ${checkValue(kek)}) ON CONFLICT (id) DO NOTHING`.execute(trx);
-    return kek;
-  });
+    await sql`INSERT INTO session_key_kek (id, salt, check_value) VALUES (1, ${salt}, ${checkValue(derive(passphrase, salt))}) ON CONFLICT (id) DO NOTHING`.execute(db);
+    row = await stored();
+    if (row === undefined) throw new Error("session_key_kek has no row after insert");
+  }
+  const kek = derive(passphrase, new Uint8Array(row.salt));
+  if (!timingSafeEqual(checkValue(kek), Buffer.from(row.check_value))) {
+    throw new Error("the key passphrase does not open the session-key KEK (was OBOL_KEY_PASSPHRASE changed?)");
+  }
+  return kek;
 }
