@@ -54,7 +54,8 @@ export interface ParsedXml {
   readonly root: Element;
   /**
    * The exact text that was parsed (a UTF-8 BOM removed). Hand THIS string, never the caller's original, to
-   * anything that parses again (xml-crypto's checkSignature does), so both parses see the same characters.
+   * anything that parses again, so both parses see the same characters; signEnveloped() inserts its Signature
+   * into this text rather than re-serializing the DOM.
    */
   readonly source: string;
 }
