@@ -28,8 +28,8 @@ export interface SealedMessage {
   readonly messageId: string;
 }
 
-export function sealBankMessage(input: SealInput): SealedMessage {
-  const built = buildMessage({
+export async function sealBankMessage(input: SealInput): Promise<SealedMessage> {
+  const built = await buildMessage({
     type: input.type,
     body: input.body,
     ...(input.confidential === undefined ? {} : { confidential: { content: input.confidential, to: { certificate: input.encryptTo } } }),

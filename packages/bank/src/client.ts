@@ -81,7 +81,7 @@ export class BankClient {
     type: string, body: XmlNode[], confidential: XmlNode[] | undefined, answerType: string,
     read: (body: Array<XmlNode | string>, confidential: Array<XmlNode | string> | undefined) => T,
   ): Promise<Exchange<T>> {
-    const sealed = sealBankMessage({
+    const sealed = await sealBankMessage({
       type, body, confidential, signer: { privateKey: this.o.signingKey, keyName: this.o.clientId }, encryptTo: this.o.bankEncryption,
       now: new Date(this.o.clock()), random: this.o.random,
     });

@@ -173,7 +173,7 @@ export class BankService {
   private async answer(clientId: string | undefined, type: string, body: XmlNode[], confidential?: XmlNode[]): Promise<BankReply> {
     const client = clientId === undefined ? undefined : await this.client(clientId);
     if (confidential !== undefined && client === undefined) throw new Error("a confidential answer needs a registered client");
-    const sealed = sealBankMessage({
+    const sealed = await sealBankMessage({
       type, body, confidential, signer: { privateKey: this.o.keys.signing.privateKey, keyName: bankKeyName },
       encryptTo: client?.encryption ?? this.o.keys.encryption.certificate, now: new Date(this.o.clock()), random: (n) => new Uint8Array(randomBytes(n)),
     });

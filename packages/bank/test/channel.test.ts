@@ -20,10 +20,10 @@ after(async () => { await f.stop(); });
 
 const random = (n: number) => new Uint8Array(randomBytes(n));
 
-function debitMessage(overrides: { signer?: ClientIdentity; keyName?: string; now?: Date; type?: string; encryptTo?: ClientIdentity | "bank"; withoutConfidential?: boolean } = {}) {
+async function debitMessage(overrides: { signer?: ClientIdentity; keyName?: string; now?: Date; type?: string; encryptTo?: ClientIdentity | "bank"; withoutConfidential?: boolean } = {}) {
   const built = buildPaymentInstruction(f.instruction("debit", { account: customer.number, mandateId: customer.mandateId, amount: 1_000n }));
   const signer = overrides.signer ?? f.identity;
-  return sealBankMessage({
+  return await sealBankMessage({
     type: overrides.type ?? "bank.debit.v1", body: built.body, confidential: overrides.withoutConfidential ? undefined : built.confidential,
     signer: { privateKey: signer.signingKey, keyName: overrides.keyName ?? signer.id },
     encryptTo: overrides.encryptTo === undefined || overrides.encryptTo === "bank" ? f.bank.keys.encryption.certificate : overrides.encryptTo.encryption,
@@ -48,19 +48,19 @@ test("hostile envelopes are rejected with the reason, signed by the bank, and bo
     ["not XML", "<<<", "MALFORMED"],
     ["a DOCTYPE", '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>', "MALFORMED"],
     ["unsigned", '<Message xmlns="urn:obol:msg:1"/>', "SIGNATURE"],
-    ["a stranger's key under the client's name", debitMessage({ signer: stranger, keyName: "obol" }).xml, "SIGNATURE"],
-    ["an unregistered client", debitMessage({ signer: stranger }).xml, "SIGNATURE"],
-    ["a key name that is no client id", debitMessage({ keyName: "../../etc" }).xml, "SIGNATURE"],
-    ["a timestamp an hour old", debitMessage({ now: new Date(Date.now() - 3_600_000) }).xml, "STALE"],
-    ["a body changed after signing", debitMessage().xml.replace(">1000</InstdAmt>", ">9000</InstdAmt>"), "SIGNATURE"],
-    ["an unknown type", debitMessage({ type: "bank.loan.v1" }).xml, "TYPE"],
-    ["a confidential part encrypted to someone else", debitMessage({ encryptTo: stranger }).xml, "DECRYPT"],
-    ["a debit without its confidential part", debitMessage({ withoutConfidential: true }).xml, "MALFORMED"],
+    ["a stranger's key under the client's name", (await debitMessage({ signer: stranger, keyName: "obol" })).xml, "SIGNATURE"],
+    ["an unregistered client", (await debitMessage({ signer: stranger })).xml, "SIGNATURE"],
+    ["a key name that is no client id", (await debitMessage({ keyName: "../../etc" })).xml, "SIGNATURE"],
+    ["a timestamp an hour old", (await debitMessage({ now: new Date(Date.now() - 3_600_000) })).xml, "STALE"],
+    ["a body changed after signing", (await debitMessage()).xml.replace(">1000</InstdAmt>", ">9000</InstdAmt>"), "SIGNATURE"],
+    ["an unknown type", (await debitMessage({ type: "bank.loan.v1" })).xml, "TYPE"],
+    ["a confidential part encrypted to someone else", (await debitMessage({ encryptTo: stranger })).xml, "DECRYPT"],
+    ["a debit without its confidential part", (await debitMessage({ withoutConfidential: true })).xml, "MALFORMED"],
   ];
   for (const [name, xml, reason] of cases) {
     assert.equal((await rejection(xml)).reason, reason, name);
   }
-  const once = debitMessage().xml;
+  const once = (await debitMessage()).xml;
   assert.equal((await f.bank.service.handle(once)).kind, "answer");
   assert.equal((await rejection(once)).reason, "REPLAY", "the same envelope twice");
   assert.equal((await f.bank.books.account(customer.number))!.balance, 9_000n, "only the one genuine debit was booked");
@@ -69,7 +69,7 @@ test("hostile envelopes are rejected with the reason, signed by the bank, and bo
 test("the client treats an answer it cannot trust as unknown", async () => {
   const forged = async () => {
     // Mallory answers in the bank's name with her own key.
-    const sealed = sealBankMessage({ type: "bank.status.v1", body: [], signer: { privateKey: stranger.signingKey, keyName: "bank" }, encryptTo: f.identity.encryption, now: new Date(), random });
+    const sealed = await sealBankMessage({ type: "bank.status.v1", body: [], signer: { privateKey: stranger.signingKey, keyName: "bank" }, encryptTo: f.identity.encryption, now: new Date(), random });
     return sealed.xml;
   };
   const replayed = { xml: "" };

@@ -71,10 +71,10 @@ async function runClients(data: ClientData): Promise<void> {
         { authorization: `Bearer ${data.apiKey}`, "idempotency-key": randomUUID(), "content-type": "application/json" });
       if (created.status !== 201) { failed++; if (failures.length < 5) failures.push(`create ${created.status} ${created.text.slice(0, 200)}`); continue; }
       const payment = JSON.parse(created.text) as { id: string };
-      const xml = buildMessage({
+      const xml = (await buildMessage({
         type: "wallet.payment.confirm", now: new Date(), random: (k) => new Uint8Array(randomBytes(k)), signer: { privateKey: key, keyName: p.compactId },
         body: [{ name: "Confirm", attributes: { PaymentId: payment.id, MerchantId: data.merchantId, Amount: PAYMENT_AMOUNT, Currency: "KES", Funding: "wallet" } }],
-      }).xml;
+      })).xml;
       const answer = await post(data.baseUrl, "/v1/wallet/messages", xml, { "content-type": "application/xml" });
       if (answer.status !== 201) { failed++; if (failures.length < 5) failures.push(`confirm ${answer.status} ${answer.text.slice(0, 300)}`); continue; }
       latencies.push(performance.now() - t0);
@@ -126,7 +126,7 @@ async function measurePayments(serverUrl: string): Promise<Row> {
     });
     for (const failure of done.failures) log(`payments: failure: ${failure}`);
     if (done.sampleReceipt !== undefined) {
-      const receipt = verifyReceipt(done.sampleReceipt, new X509Certificate(services.pki.keys.signing.certificateDer));
+      const receipt = await verifyReceipt(done.sampleReceipt, new X509Certificate(services.pki.keys.signing.certificateDer));
       log(`payments: a sample receipt verifies offline: ${receipt.status} ${receipt.amountMinor} ${receipt.currency} ${receipt.payer} → ${receipt.payee}`);
     }
     const perSecond = done.confirmed / done.seconds;

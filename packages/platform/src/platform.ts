@@ -18,6 +18,9 @@ import { WalletChannel } from "./modules/channel/service.js";
 import { loadOrCreateKeys, type PlatformKeys } from "./modules/pki/keys.js";
 import { pkiMigrations } from "./modules/pki/migrations.js";
 import { PkiService } from "./modules/pki/service.js";
+import { loadOrCreateSessionKek } from "./modules/sessionkeys/kek.js";
+import { sessionKeyMigrations } from "./modules/sessionkeys/migrations.js";
+import { SessionKeyService } from "./modules/sessionkeys/service.js";
 import { authMigrations } from "./modules/auth/migrations.js";
 import { AuthService, defaultAuthLimits } from "./modules/auth/service.js";
 import { idempotencyMigrations } from "./modules/idempotency/migrations.js";
@@ -43,7 +46,7 @@ import { EcashService } from "./modules/ecash/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
-  ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
+  ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations, ...sessionKeyMigrations,
   ...paymentsMigrations,
   ...notificationsMigrations,
   ...webhooksMigrations,
@@ -114,6 +117,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
+    const sessionKeys = new SessionKeyService(db, clock, await loadOrCreateSessionKek(db, passphrase));
     const ecash = await EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase });
     bank = await openBankEndpoint(config.bank, keys, { clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank });
     const banking = new BankingService({
@@ -143,7 +147,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       webhooks,
       banking,
       ecash,
-      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, sessionKeys, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
@@ -159,7 +163,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     banking.startSweeper();
     ecash.startSweeper(log);
     const housekeeping = setInterval(() => {
-      Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
+      Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), sessionKeys.purgeExpired(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
     accepting = true;
 

@@ -145,16 +145,16 @@ const utf8Bytes = (text: string) => Buffer.byteLength(text, "utf8");
 
 // ── measuring ───────────────────────────────────────────────────────────────────────────────────────────────
 /** Runs `operation` for WARMUP_SECONDS untimed, then for BENCH_SECONDS, timing every call. */
-function measure(operation: Operation, implementation: Implementation, what: string, run: () => void): Row {
+async function measure(operation: Operation, implementation: Implementation, what: string, run: () => unknown): Promise<Row> {
   log(`${operation} · ${implementationNames[implementation]}: ${what}; warm-up ${WARMUP_SECONDS} s, then ${BENCH_SECONDS} s`);
   const warmupEnd = performance.now() + WARMUP_SECONDS * 1000;
-  while (performance.now() < warmupEnd) run();
+  while (performance.now() < warmupEnd) await run();
   const samples = new Samples();
   const startedAt = performance.now();
   const deadline = startedAt + BENCH_SECONDS * 1000;
   let now = startedAt;
   while (now < deadline) {
-    run();
+    await run();
     const after = performance.now();
     samples.push(after - now);
     now = after;
@@ -264,17 +264,17 @@ function check(condition: boolean, message: string): void {
 }
 
 /** Runs one step of the interoperability check; any failure becomes a BenchCheckFailed naming the step. */
-function step<T>(what: string, run: () => T): T {
+async function step<T>(what: string, run: () => T | Promise<T>): Promise<T> {
   try {
-    return run();
+    return await run();
   } catch (error) {
     throw new BenchCheckFailed(`${what}: ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
-function expectXmlError(run: () => unknown, code: string, what: string): void {
+async function expectXmlError(run: () => unknown, code: string, what: string): Promise<void> {
   try {
-    run();
+    await run();
   } catch (error) {
     check(isXmlError(error) && error.code === code, `${what}: expected ${code}, got ${String(error)}`);
     return;
@@ -363,8 +363,8 @@ async function main(): Promise<number> {
       encryptXml(message, confidential, { type: "element", keyTransport: { kind: "rsa-oaep", recipient: rsa.publicKey }, random });
     const obolDecrypt = (encrypted: string) => decryptXml(encrypted, { privateKey: rsa.privateKey });
 
-    const ourSigned = obolSign();
-    const ourEncrypted = obolEncrypt();
+    const ourSigned = await obolSign();
+    const ourEncrypted = await obolEncrypt();
     const docs = {
       template: xmlFile("template.xml", signatureTemplate(message)),
       message: xmlFile("message.xml", message),
@@ -376,33 +376,33 @@ async function main(): Promise<number> {
     // ── correctness both ways, once, before timing ──
     log("checking interoperability before timing");
     check(ourSigned.includes(">125000<"), "the signed message lost its amount");
-    step("libxmlsec1 verifying the signature @obol/xml made", () => harness.run("verify", docs.ourSigned, files.ecPublic, 0, 1));
+    await step("libxmlsec1 verifying the signature @obol/xml made", () => harness.run("verify", docs.ourSigned, files.ecPublic, 0, 1));
     log("  libxmlsec1 verifies the signature @obol/xml made");
     const xmlsecSignedFile = join(work, "signed-xmlsec.xml");
-    step("libxmlsec1 signing the template", () => harness.run("sign", docs.template, files.ecPrivate, 0, 1, xmlsecSignedFile));
+    await step("libxmlsec1 signing the template", () => harness.run("sign", docs.template, files.ecPrivate, 0, 1, xmlsecSignedFile));
     const xmlsecSigned = readFileSync(xmlsecSignedFile, "utf8");
-    const verifiedXmlsec = step("@obol/xml verifying the signature libxmlsec1 made", () => obolVerify(xmlsecSigned));
+    const verifiedXmlsec = await step("@obol/xml verifying the signature libxmlsec1 made", () => obolVerify(xmlsecSigned));
     check(verifiedXmlsec.algorithm === "ecdsa-sha256" && verifiedXmlsec.signerHint.keyName === KEY_NAME,
       "@obol/xml verified the libxmlsec1 signature, but not as ecdsa-sha256 with its KeyName");
     log("  @obol/xml verifies the signature libxmlsec1 made");
     const tamperedRun = harness.tryRun("verify", docs.tampered, files.ecPublic, 0, 1);
     check(!tamperedRun.ok && /INVALID/.test(tamperedRun.stderr), `libxmlsec1 did not refuse a tampered amount: ${tamperedRun.ok ? "it verified" : tamperedRun.stderr}`);
-    expectXmlError(() => obolVerify(readFileSync(docs.tampered, "utf8")), "ERR_XML_SIGNATURE_INVALID", "@obol/xml on a tampered amount");
+    await expectXmlError(() => obolVerify(readFileSync(docs.tampered, "utf8")), "ERR_XML_SIGNATURE_INVALID", "@obol/xml on a tampered amount");
     log("  both refuse the signed message with its amount changed");
     check(!ourEncrypted.includes("<Pin>"), "the encrypted message still shows the PIN");
     const decryptedByXmlsecFile = join(work, "decrypted-xmlsec.xml");
-    step("libxmlsec1 decrypting what @obol/xml encrypted", () => harness.run("decrypt", docs.ourEncrypted, files.rsaPrivate, 0, 1, decryptedByXmlsecFile));
+    await step("libxmlsec1 decrypting what @obol/xml encrypted", () => harness.run("decrypt", docs.ourEncrypted, files.rsaPrivate, 0, 1, decryptedByXmlsecFile));
     check(readFileSync(decryptedByXmlsecFile, "utf8").includes(`<Pin>${PIN}</Pin>`), "libxmlsec1 decrypted our message, but the PIN is not there");
     log("  libxmlsec1 decrypts what @obol/xml encrypted");
     const xmlsecEncryptedFile = join(work, "encrypted-xmlsec.xml");
-    step("libxmlsec1 encrypting the message", () => harness.run("encrypt", docs.message, files.rsaPublic, 0, 1, xmlsecEncryptedFile));
+    await step("libxmlsec1 encrypting the message", () => harness.run("encrypt", docs.message, files.rsaPublic, 0, 1, xmlsecEncryptedFile));
     const xmlsecEncrypted = readFileSync(xmlsecEncryptedFile, "utf8");
     check(xmlsecEncrypted.includes("xmlenc11#aes256-gcm") && xmlsecEncrypted.includes("rsa-oaep-mgf1p") && !xmlsecEncrypted.includes("<Pin>"),
       "libxmlsec1's EncryptedData is not AES-256-GCM + rsa-oaep-mgf1p");
     const pinOf = (parsed: { root: Element }) => parsed.root.getElementsByTagNameNS(MSG, "Pin")[0]?.textContent;
-    check(step("@obol/xml decrypting what libxmlsec1 encrypted", () => pinOf(obolDecrypt(xmlsecEncrypted))) === PIN,
+    check(await step("@obol/xml decrypting what libxmlsec1 encrypted", async () => pinOf(await obolDecrypt(xmlsecEncrypted))) === PIN,
       "@obol/xml decrypted libxmlsec1's message, but the PIN is not there");
-    check(step("@obol/xml decrypting its own message", () => pinOf(obolDecrypt(ourEncrypted))) === PIN, "@obol/xml cannot decrypt its own message");
+    check(await step("@obol/xml decrypting its own message", async () => pinOf(await obolDecrypt(ourEncrypted))) === PIN, "@obol/xml cannot decrypt its own message");
     log("  @obol/xml decrypts what libxmlsec1 encrypted");
     const rawSignature = sign("sha256", messageBytes, { key: ec.privateKey, dsaEncoding: "ieee-p1363" });
     check(verify("sha256", messageBytes, { key: ec.publicKey, dsaEncoding: "ieee-p1363" }, rawSignature), "node:crypto raw verify failed");
@@ -435,22 +435,22 @@ async function main(): Promise<number> {
 
     // ── timing ──
     const rows: Row[] = [];
-    rows.push(measure("sign", "obol", "signEnveloped", () => void obolSign()));
-    rows.push(measure("sign", "node", "crypto.sign sha256 P-256", () => void sign("sha256", messageBytes, { key: ec.privateKey, dsaEncoding: "ieee-p1363" })));
+    rows.push(await measure("sign", "obol", "signEnveloped", () => obolSign()));
+    rows.push(await measure("sign", "node", "crypto.sign sha256 P-256", () => void sign("sha256", messageBytes, { key: ec.privateKey, dsaEncoding: "ieee-p1363" })));
     rows.push(measureXmlsec(harness, "sign", "parse template, sign, serialize", docs.template, files.ecPrivate));
 
-    rows.push(measure("verify", "obol", "parseXml + verifySignature", () => void obolVerify(ourSigned)));
-    rows.push(measure("verify", "node", "crypto.verify sha256 P-256", () => {
+    rows.push(await measure("verify", "obol", "parseXml + verifySignature", () => obolVerify(ourSigned)));
+    rows.push(await measure("verify", "node", "crypto.verify sha256 P-256", () => {
       if (!verify("sha256", messageBytes, { key: ec.publicKey, dsaEncoding: "ieee-p1363" }, rawSignature)) throw new Error("raw verify failed");
     }));
     rows.push(measureXmlsec(harness, "verify", "parse, verify", docs.ourSigned, files.ecPublic));
 
-    rows.push(measure("encrypt", "obol", "encryptXml aes256-gcm + rsa-oaep-mgf1p", () => void obolEncrypt()));
-    rows.push(measure("encrypt", "node", "AES-256-GCM + RSA-OAEP publicEncrypt", () => void rawEncrypt()));
+    rows.push(await measure("encrypt", "obol", "encryptXml aes256-gcm + rsa-oaep-mgf1p", () => obolEncrypt()));
+    rows.push(await measure("encrypt", "node", "AES-256-GCM + RSA-OAEP publicEncrypt", () => void rawEncrypt()));
     rows.push(measureXmlsec(harness, "encrypt", "parse, template, encrypt, serialize", docs.message, files.rsaPublic));
 
-    rows.push(measure("decrypt", "obol", "decryptXml", () => void obolDecrypt(ourEncrypted)));
-    rows.push(measure("decrypt", "node", "RSA-OAEP privateDecrypt + AES-256-GCM", () => void rawDecrypt(rawSealed)));
+    rows.push(await measure("decrypt", "obol", "decryptXml", () => obolDecrypt(ourEncrypted)));
+    rows.push(await measure("decrypt", "node", "RSA-OAEP privateDecrypt + AES-256-GCM", () => void rawDecrypt(rawSealed)));
     rows.push(measureXmlsec(harness, "decrypt", "parse, decrypt", docs.ourEncrypted, files.rsaPrivate));
 
     printTable(rows);

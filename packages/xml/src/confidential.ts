@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { constantTimeEqual, sha256 } from "@obol/crypto/web";
 import { decodeBase64, decodeBase64Url, encodeBase64, encodeBase64Url } from "./base64.js";
 import type { DecryptedData } from "./decrypt.js";
 import { attributeValue, isNamed, onlyAttributes, textOnly } from "./dom.js";
@@ -42,13 +42,9 @@ export function confidentialXml(content: ReadonlyArray<XmlNode | string>, seal: 
   );
 }
 
-function sha256(bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(bytes).digest());
-}
-
 /** The EncryptionProperty content committing to the plaintext octets. */
-export function plaintextDigestProperty(plaintext: Uint8Array): Element {
-  const xml = `<PlaintextDigest xmlns="${obolMessageNs}" Algorithm="${sha256DigestAlgorithm}">${encodeBase64(sha256(plaintext))}</PlaintextDigest>`;
+export async function plaintextDigestProperty(plaintext: Uint8Array): Promise<Element> {
+  const xml = `<PlaintextDigest xmlns="${obolMessageNs}" Algorithm="${sha256DigestAlgorithm}">${encodeBase64(await sha256(plaintext))}</PlaintextDigest>`;
   return parseXml(xml).root;
 }
 
@@ -60,15 +56,15 @@ function failed(): XmlError {
  * Checks a decrypted Confidential part against its seal and the verified message. Every mismatch is the
  * same ERR_XML_DECRYPT_FAILED. Returns the Confidential element (its content is business data).
  */
-export function openConfidential(decrypted: DecryptedData, expected: { messageId: string; signer: string }): Element {
+export async function openConfidential(decrypted: DecryptedData, expected: { messageId: string; signer: string }): Promise<Element> {
   const digests = decrypted.properties.filter((p) => isNamed(p, obolMessageNs, "PlaintextDigest"));
   const digestElement = digests[0];
   if (digests.length !== 1 || digestElement === undefined) throw failed();
   onlyAttributes(digestElement, ["Algorithm"], "ERR_XML_DECRYPT_FAILED", "PlaintextDigest");
   if (attributeValue(digestElement, "Algorithm") !== sha256DigestAlgorithm) throw failed();
   const claimed = decodeBase64(textOnly(digestElement, "ERR_XML_DECRYPT_FAILED", "PlaintextDigest"));
-  const actual = sha256(decrypted.plaintext);
-  if (claimed === null || claimed.byteLength !== actual.byteLength || !timingSafeEqual(claimed, actual)) throw failed();
+  const actual = await sha256(decrypted.plaintext);
+  if (claimed === null || !constantTimeEqual(claimed, actual)) throw failed();
 
   const element = decrypted.type === "element" ? decrypted.nodes[0] : undefined;
   if (element === undefined || !isNamed(element, obolMessageNs, "Confidential")) throw failed();

@@ -1,5 +1,7 @@
-import { createHash, createHmac, KeyObject } from "node:crypto";
-import { aesGcmDecrypt, aesGcmIvBytes, aesGcmTagBytes, rsaOaepDecrypt } from "@obol/crypto";
+import { aesGcmDecrypt, aesGcmIvBytes, aesGcmTagBytes, hmacSha256, importRsaOaepPrivateKey, isCryptoKey, rsaOaepSha1Decrypt, sha256, subtle, utf8Encode } from "@obol/crypto/web";
+import type { AesKey } from "@obol/crypto/web";
+import { unwrapAgreementKey } from "./agreement.js";
+import type { AgreedKey } from "./agreement.js";
 import { XMLSerializer } from "@xmldom/xmldom";
 import { decodeBase64 } from "./base64.js";
 import {
@@ -15,6 +17,7 @@ import {
 import { XmlError } from "./errors.js";
 import { escapeAttribute, escapeXml11LineEnds } from "./escape.js";
 import { isKeyName } from "./keys.js";
+import type { KeyObjectLike } from "./keys.js";
 import { encryptedDataMax } from "./limits.js";
 import {
   aes128GcmAlgorithm,
@@ -35,12 +38,23 @@ export interface DecryptOptions {
   readonly limits?: Partial<ParseLimits>;
 }
 
+/** What openMessage() tells a session-key resolver about the (already verified) signer of the message. */
+export interface SessionKeyContext {
+  /** keyFingerprint() of the trusted key that verified the message's signature. */
+  readonly signerFingerprint: string;
+}
+
 /** The keys a recipient decrypts with. Which one applies is decided by the EncryptedData's KeyInfo. */
 export interface DecryptionKeys {
-  /** RSA private key for xenc:EncryptedKey with rsa-oaep-mgf1p. */
-  readonly privateKey?: KeyObject;
+  /** RSA private key for xenc:EncryptedKey with rsa-oaep-mgf1p: a private KeyObject, or an EXTRACTABLE RSA-OAEP
+   * (SHA-1) CryptoKey (implicit rejection derives a secret from the key, see rejectionKey()). */
+  readonly privateKey?: KeyObjectLike | CryptoKey;
   /** Looks a named session key up (ds:KeyName). undefined: unknown name, which fails like a wrong key. */
-  readonly resolveSessionKey?: (name: string) => Uint8Array | undefined;
+  readonly resolveSessionKey?: (name: string, context: SessionKeyContext | undefined) => AesKey | undefined | Promise<AesKey | undefined>;
+  /** ECDH P-256 key pair for an EncryptedKey by key agreement (ECDH-ES, agreement.ts). */
+  readonly agreementKey?: { readonly privateKey: CryptoKey; readonly publicKey: CryptoKey };
+  /** Make a key received by agreement extractable (a CLI that stores it); default false (stays in WebCrypto). */
+  readonly extractableAgreedKey?: boolean;
 }
 
 export interface DecryptedData {
@@ -52,6 +66,8 @@ export interface DecryptedData {
   readonly properties: readonly Element[];
   /** The decrypted octets exactly (what a commitment in the properties refers to). */
   readonly plaintext: Uint8Array;
+  /** The content key, when it arrived by key agreement with an xenc:CarriedKeyName (a named session key). */
+  readonly carriedKey?: AgreedKey;
 }
 
 /** xmlenc-core1 §5.2.4: the allow-listed content encryption algorithms and their key sizes. */
@@ -86,22 +102,55 @@ function cipherValueOf(cipherData: Element, what: string): Uint8Array {
   return bytes;
 }
 
+interface RsaDecryptionKey {
+  readonly key: CryptoKey;
+  /** SHA-256 of the PKCS#8 private key: the secret of implicit rejection. */
+  readonly rejectionSecret: Uint8Array;
+}
+
+const rsaKeys = new WeakMap<object, Promise<RsaDecryptionKey | undefined>>();
+
+/** The RSA-OAEP CryptoKey and rejection secret of a private KeyObject or extractable CryptoKey (cached). */
+function rsaDecryptionKey(privateKey: KeyObjectLike | CryptoKey | undefined): Promise<RsaDecryptionKey | undefined> {
+  if (typeof privateKey !== "object" || privateKey === null) return Promise.resolve(undefined);
+  let resolved = rsaKeys.get(privateKey);
+  if (resolved === undefined) {
+    resolved = (async () => {
+      let pkcs8: Uint8Array;
+      if (isCryptoKey(privateKey)) {
+        if (privateKey.type !== "private" || !privateKey.extractable) return undefined;
+        pkcs8 = new Uint8Array(await subtle().exportKey("pkcs8", privateKey));
+      } else if (privateKey.type === "private" && privateKey.asymmetricKeyType === "rsa") {
+        pkcs8 = new Uint8Array(privateKey.export({ format: "der", type: "pkcs8" }));
+      } else {
+        return undefined;
+      }
+      try {
+        const key = await importRsaOaepPrivateKey(pkcs8);
+        return { key, rejectionSecret: await sha256(new Uint8Array([...utf8Encode("obol-xml-implicit-rejection"), ...pkcs8])) };
+      } catch {
+        return undefined;
+      } finally {
+        pkcs8.fill(0);
+      }
+    })();
+    rsaKeys.set(privateKey, resolved);
+  }
+  return resolved;
+}
+
 /**
  * A key that stands in when RSA-OAEP decoding fails ("implicit rejection", the Bleichenbacher/Marvin
  * countermeasure of RFC 8017 §7.1.2 note and OpenSSL 3.2): AES-GCM then runs anyway and fails like any
  * wrong key, so a bad key transport and a bad tag are one outcome. Deterministic and secret: an HMAC under
  * a hash of the private key, so an attacker can neither predict it nor make it differ between retries.
  */
-function rejectionKey(privateKey: KeyObject, wrapped: Uint8Array, length: number): Uint8Array {
-  const secret = createHash("sha256")
-    .update("obol-xml-implicit-rejection")
-    .update(privateKey.export({ format: "der", type: "pkcs8" }))
-    .digest();
-  return new Uint8Array(createHmac("sha256", secret).update(wrapped).digest().subarray(0, length));
+async function rejectionKey(secret: Uint8Array, wrapped: Uint8Array, length: number): Promise<Uint8Array> {
+  return (await hmacSha256(secret, wrapped)).subarray(0, length);
 }
 
 /** xmlenc-core1 §3.5.1 EncryptedKey: rsa-oaep-mgf1p (MGF1-SHA1, OAEP digest SHA-1), no OAEPparams. */
-function unwrapKey(encryptedKey: Element, keys: DecryptionKeys, keyBytes: number): Uint8Array {
+async function unwrapKey(encryptedKey: Element, keys: DecryptionKeys, keyBytes: number): Promise<Uint8Array> {
   onlyAttributes(encryptedKey, ["Id", "Recipient"], "ERR_XML_MALFORMED", "EncryptedKey");
   const [method, , cipherData] = children(
     encryptedKey,
@@ -124,26 +173,39 @@ function unwrapKey(encryptedKey: Element, keys: DecryptionKeys, keyBytes: number
     }
   }
   const wrapped = cipherValueOf(cipherData, "EncryptedKey CipherData");
-  const privateKey = keys.privateKey;
-  if (!(privateKey instanceof KeyObject) || privateKey.asymmetricKeyType !== "rsa" || privateKey.type !== "private") {
-    throw failed();
-  }
+  const rsa = await rsaDecryptionKey(keys.privateKey);
+  if (rsa === undefined) throw failed();
   let key: Uint8Array | undefined;
   try {
-    key = rsaOaepDecrypt(privateKey, wrapped, "sha1");
+    key = await rsaOaepSha1Decrypt(rsa.key, wrapped);
   } catch {
     key = undefined;
   }
-  return key !== undefined && key.byteLength === keyBytes ? key : rejectionKey(privateKey, wrapped, keyBytes);
+  return key !== undefined && key.byteLength === keyBytes ? key : rejectionKey(rsa.rejectionSecret, wrapped, keyBytes);
 }
 
-function sessionKey(keyName: Element, keys: DecryptionKeys, keyBytes: number): Uint8Array {
+async function sessionKey(keyName: Element, keys: DecryptionKeys, keyBytes: number, context: SessionKeyContext | undefined): Promise<AesKey> {
   onlyAttributes(keyName, [], "ERR_XML_MALFORMED", "KeyName");
   const name = textOnly(keyName, "ERR_XML_MALFORMED", "KeyName").trim();
   if (!isKeyName(name)) throw malformed("KeyName must be 1 to 256 printable characters");
-  const key = keys.resolveSessionKey?.(name);
-  if (!(key instanceof Uint8Array) || key.byteLength !== keyBytes) throw failed();
+  const key = await keys.resolveSessionKey?.(name, context);
+  if (key === undefined || aesKeyBytesOf(key) !== keyBytes) throw failed();
   return key;
+}
+
+function aesKeyBytesOf(key: AesKey): number {
+  if (isCryptoKey(key)) return ((key.algorithm as { length?: number }).length ?? 0) / 8;
+  return key instanceof Uint8Array ? key.byteLength : -1;
+}
+
+/** An EncryptedKey whose KeyInfo holds an xenc:AgreementMethod (key agreement) rather than naming a recipient. */
+function isAgreement(encryptedKey: Element): boolean {
+  for (let child = encryptedKey.firstChild; child !== null; child = child.nextSibling) {
+    if (isNamed(child, dsigNs, "KeyInfo")) {
+      for (let inner = child.firstChild; inner !== null; inner = inner.nextSibling) if (isNamed(inner, xencNs, "AgreementMethod")) return true;
+    }
+  }
+  return false;
 }
 
 /** The namespace declarations in scope at `element` (nearest wins), to parse decrypted content in context. */
@@ -191,7 +253,7 @@ function parsePlaintext(plaintext: Uint8Array, context: Element, options: Decryp
  * CBC and everything else: ERR_XML_ALGORITHM. Any failure of the key or the tag: ERR_XML_DECRYPT_FAILED,
  * with no detail. A shape outside the profile: ERR_XML_MALFORMED.
  */
-export function decryptElement(encryptedData: Element, keys: DecryptionKeys, options: DecryptOptions = {}): DecryptedData {
+export async function decryptElement(encryptedData: Element, keys: DecryptionKeys, options: DecryptOptions = {}, context?: SessionKeyContext): Promise<DecryptedData> {
   if (!isNamed(encryptedData, xencNs, "EncryptedData")) throw malformed("not an xenc:EncryptedData");
   onlyAttributes(encryptedData, ["Id", "Type", "MimeType", "Encoding"], "ERR_XML_MALFORMED", "EncryptedData");
   const typeUri = attributeValue(encryptedData, "Type");
@@ -228,11 +290,17 @@ export function decryptElement(encryptedData: Element, keys: DecryptionKeys, opt
   }
   const cipherValue = cipherValueOf(cipherData, "CipherData");
 
-  let key: Uint8Array;
-  if (isNamed(carrier, xencNs, "EncryptedKey")) {
-    key = unwrapKey(carrier, keys, keyBytes);
+  let key: AesKey;
+  let carriedKey: AgreedKey | undefined;
+  if (isNamed(carrier, xencNs, "EncryptedKey") && isAgreement(carrier)) {
+    if (keys.agreementKey === undefined) throw failed();
+    carriedKey = await unwrapAgreementKey(carrier, keys.agreementKey, keys.extractableAgreedKey === true);
+    key = carriedKey.key;
+    if (aesKeyBytesOf(key) !== keyBytes) throw failed();
+  } else if (isNamed(carrier, xencNs, "EncryptedKey")) {
+    key = await unwrapKey(carrier, keys, keyBytes);
   } else if (isNamed(carrier, dsigNs, "KeyName")) {
-    key = sessionKey(carrier, keys, keyBytes);
+    key = await sessionKey(carrier, keys, keyBytes, context);
   } else {
     throw malformed("KeyInfo must hold one EncryptedKey or one KeyName (no RetrievalMethod)");
   }
@@ -241,26 +309,26 @@ export function decryptElement(encryptedData: Element, keys: DecryptionKeys, opt
   if (cipherValue.byteLength < aesGcmIvBytes + aesGcmTagBytes) throw failed();
   let plaintext: Uint8Array;
   try {
-    plaintext = aesGcmDecrypt(key, cipherValue.subarray(0, aesGcmIvBytes), cipherValue.subarray(aesGcmIvBytes));
+    plaintext = await aesGcmDecrypt(key, cipherValue.subarray(0, aesGcmIvBytes), cipherValue.subarray(aesGcmIvBytes));
   } catch {
     throw failed();
   }
-  const context = encryptedData.parentNode !== null && isElement(encryptedData.parentNode) ? encryptedData.parentNode : encryptedData;
-  const nodes = parsePlaintext(plaintext, context, options);
+  const parent = encryptedData.parentNode !== null && isElement(encryptedData.parentNode) ? encryptedData.parentNode : encryptedData;
+  const nodes = parsePlaintext(plaintext, parent, options);
   if (type === "element") {
     const elements = nodes.filter(isElement);
     const onlyElement = elements.length === 1 && nodes.every((node) => isElement(node) || /^[ \t\r\n]*$/.test(node.nodeValue ?? ""));
     if (!onlyElement) throw malformed("decrypted #Element content must be exactly one element");
-    return { type, nodes: elements, properties: propertyChildren, plaintext };
+    return { type, nodes: elements, properties: propertyChildren, plaintext, ...(carriedKey !== undefined ? { carriedKey } : {}) };
   }
-  return { type, nodes, properties: propertyChildren, plaintext };
+  return { type, nodes, properties: propertyChildren, plaintext, ...(carriedKey !== undefined ? { carriedKey } : {}) };
 }
 
 /**
  * Decrypts every xenc:EncryptedData in `xml` in place (document order; at most encryptedDataMax) and returns
  * the result, hardened-parsed again so the limits hold for the decrypted document too.
  */
-export function decryptXml(xml: string | Uint8Array, keys: DecryptionKeys, options: ParseOptions = {}): ParsedXml {
+export async function decryptXml(xml: string | Uint8Array, keys: DecryptionKeys, options: ParseOptions = {}): Promise<ParsedXml> {
   const parsed = parseXml(xml, options);
   const targets = descendantElements(parsed.root).filter((e) => isNamed(e, xencNs, "EncryptedData"));
   if (targets.length > encryptedDataMax) {
@@ -270,7 +338,7 @@ export function decryptXml(xml: string | Uint8Array, keys: DecryptionKeys, optio
     if (descendantElements(target).some((e) => e !== target && isNamed(e, xencNs, "EncryptedData"))) {
       throw malformed("EncryptedData inside EncryptedData");
     }
-    const decrypted = decryptElement(target, keys, options);
+    const decrypted = await decryptElement(target, keys, options);
     const parent = target.parentNode as Node;
     for (const node of decrypted.nodes) parent.insertBefore(parsed.document.importNode(node, true), target);
     parent.removeChild(target);

@@ -1,4 +1,6 @@
-import type { KeyObject, X509Certificate } from "node:crypto";
+import type { AesKey } from "@obol/crypto/web";
+import type { AgreedKey, AgreementRecipient } from "./agreement.js";
+import type { CertificateInput } from "./certificates.js";
 import { XMLSerializer } from "@xmldom/xmldom";
 import { confidentialXml, newSalt, openConfidential, plaintextDigestProperty } from "./confidential.js";
 import { decryptElement } from "./decrypt.js";
@@ -7,8 +9,8 @@ import { encryptElement } from "./encrypt.js";
 import type { KeyTransport } from "./encrypt.js";
 import { XmlError } from "./errors.js";
 import { escapeAttribute, escapeXml11LineEnds } from "./escape.js";
-import { keyFingerprint, publicKeyOf } from "./keys.js";
-import type { SignatureAlgorithmName, TrustedKey } from "./keys.js";
+import { keyFingerprint, publicKeyOf, spkiFingerprint } from "./keys.js";
+import type { SignatureAlgorithmName, SigningKey, TrustedKey } from "./keys.js";
 import { freshnessWindowMsDefault, freshnessWindowMsMax, freshnessWindowMsMin } from "./limits.js";
 import { checkType, formatTimestamp, messageRoot, newNonce, readMessageFields, uuidV4 } from "./message-fields.js";
 import { obolMessageNs } from "./namespaces.js";
@@ -36,19 +38,26 @@ import type { XmlNode } from "./xml-node.js";
  */
 
 export interface MessageSigner {
-  /** The signer's private key: P-256 (ECDSA-SHA256) or, with allowRsaSha256, RSA (legacy devices). */
-  readonly privateKey: KeyObject;
+  /** The signer's key: P-256 (ECDSA-SHA256) or, with allowRsaSha256, RSA (legacy devices); a CryptoKeyPair or a
+   * private Node KeyObject. */
+  readonly privateKey: SigningKey;
   readonly allowRsaSha256?: boolean;
   /** ds:KeyName: a compact certificate identifier or device key id, to help the receiver look the key up. */
   readonly keyName?: string;
   /** ds:X509Data: the signer's certificate (leaf first), to help the receiver look the key up. */
-  readonly certificates?: readonly X509Certificate[];
+  readonly certificates?: readonly CertificateInput[];
 }
 
 export interface ConfidentialPart {
   readonly content: ReadonlyArray<XmlNode | string>;
-  /** RSA-OAEP to the recipient's certificate, or a named session key both sides hold. */
-  readonly to: { readonly certificate: X509Certificate } | { readonly sessionKey: { readonly name: string; readonly key: Uint8Array } };
+  /**
+   * RSA-OAEP to the recipient's certificate; a named session key both sides hold (ds:KeyName); or a new session
+   * key delivered by key agreement to the recipient's ECDH key and named by xenc:CarriedKeyName (agreement.ts).
+   */
+  readonly to:
+    | { readonly certificate: CertificateInput }
+    | { readonly sessionKey: { readonly name: string; readonly key: AesKey } }
+    | { readonly agreement: { readonly key: Uint8Array; readonly carriedKeyName: string; readonly recipient: AgreementRecipient } };
 }
 
 export interface BuildMessageInput {
@@ -71,7 +80,7 @@ export interface BuiltMessage {
 }
 
 /** Builds, seals and encrypts (if there is a confidential part), then signs a message. */
-export function buildMessage(input: BuildMessageInput): BuiltMessage {
+export async function buildMessage(input: BuildMessageInput): Promise<BuiltMessage> {
   checkType(input.type);
   const messageId = uuidV4(input.random);
   const nonce = newNonce(input.random);
@@ -82,7 +91,7 @@ export function buildMessage(input: BuildMessageInput): BuiltMessage {
       ? ""
       : confidentialXml(confidential.content, {
           messageId,
-          signer: keyFingerprint(input.signer.privateKey),
+          signer: await keyFingerprint(input.signer.privateKey),
           salt: newSalt(input.random),
         });
   const unsigned =
@@ -93,19 +102,22 @@ export function buildMessage(input: BuildMessageInput): BuiltMessage {
   if (confidential !== undefined) {
     const parsed = parseXml(unsigned, { expectedRoot: messageRoot });
     const part = parsed.root.lastChild as Element;
+    const to = confidential.to;
     const keyTransport: KeyTransport =
-      "certificate" in confidential.to
-        ? { kind: "rsa-oaep", recipient: confidential.to.certificate }
-        : { kind: "session-key", name: confidential.to.sessionKey.name, key: confidential.to.sessionKey.key };
-    encryptElement(part, {
+      "certificate" in to
+        ? { kind: "rsa-oaep", recipient: to.certificate }
+        : "sessionKey" in to
+          ? { kind: "session-key", name: to.sessionKey.name, key: to.sessionKey.key }
+          : { kind: "key-agreement", ...to.agreement };
+    await encryptElement(part, {
       type: "element",
       keyTransport,
       random: input.random,
-      properties: (plaintext) => [plaintextDigestProperty(plaintext)],
+      properties: async (plaintext) => [await plaintextDigestProperty(plaintext)],
     });
     toSign = escapeXml11LineEnds(new XMLSerializer().serializeToString(parsed.document));
   }
-  const xml = signEnveloped(toSign, {
+  const xml = await signEnveloped(toSign, {
     privateKey: input.signer.privateKey,
     ...(input.signer.allowRsaSha256 !== undefined ? { allowRsaSha256: input.signer.allowRsaSha256 } : {}),
     ...(input.signer.keyName !== undefined ? { keyName: input.signer.keyName } : {}),
@@ -145,12 +157,14 @@ export interface OpenedMessage {
   readonly signer: {
     readonly hint: SignerHint;
     /** The trusted public key that verified the signature. */
-    readonly key: KeyObject;
+    readonly key: CryptoKey;
     readonly fingerprint: string;
     readonly algorithm: SignatureAlgorithmName;
   };
   /** The canonical XML the signature covers: keep it as the sender's signed confirmation (non-repudiation). */
   readonly signedXml: string;
+  /** The session key the confidential part delivered by key agreement, with its xenc:CarriedKeyName. */
+  readonly carriedKey?: AgreedKey;
 }
 
 /**
@@ -182,7 +196,7 @@ export async function openMessage(xml: string | Uint8Array, options: OpenMessage
   const info = inspectSignature(parsed.root, policy);
   const trusted = await options.trustedKeyFor(info.signerHint);
   if (trusted === undefined) throw new XmlError("ERR_XML_SIGNATURE_INVALID", "unknown signer");
-  const verified = verifySignature(parsed, { ...policy, trustedKey: trusted });
+  const verified = await verifySignature(parsed, { ...policy, trustedKey: trusted });
   const fields = readMessageFields(verified.root);
 
   if (Math.abs(now - fields.timestamp.getTime()) > windowMs) {
@@ -192,12 +206,14 @@ export async function openMessage(xml: string | Uint8Array, options: OpenMessage
     throw new XmlError("ERR_XML_REPLAY", "this Nonce or MessageId was seen before");
   }
 
-  const key = publicKeyOf(trusted);
-  const fingerprint = keyFingerprint(key);
+  const { key, spki } = await publicKeyOf(trusted);
+  const fingerprint = await spkiFingerprint(spki);
   let confidential: Element | undefined;
+  let carriedKey: AgreedKey | undefined;
   if (fields.encrypted !== undefined) {
-    const decrypted = decryptElement(fields.encrypted, options.decryptionKeys ?? {});
-    confidential = openConfidential(decrypted, { messageId: fields.messageId, signer: fingerprint });
+    const decrypted = await decryptElement(fields.encrypted, options.decryptionKeys ?? {}, {}, { signerFingerprint: fingerprint });
+    confidential = await openConfidential(decrypted, { messageId: fields.messageId, signer: fingerprint });
+    carriedKey = decrypted.carriedKey;
   }
   return {
     id: fields.id,
@@ -209,5 +225,6 @@ export async function openMessage(xml: string | Uint8Array, options: OpenMessage
     ...(confidential !== undefined ? { confidential } : {}),
     signer: { hint: verified.signerHint, key, fingerprint, algorithm: verified.algorithm },
     signedXml: verified.canonicalXml,
+    ...(carriedKey !== undefined ? { carriedKey } : {}),
   };
 }

@@ -1,3 +1,4 @@
+import { toHex } from "@obol/crypto/web";
 import { decodeBase64Url, encodeBase64Url } from "./base64.js";
 import { attributeValue, childElements, isNamed, onlyAttributes } from "./dom.js";
 import { XmlError } from "./errors.js";
@@ -24,7 +25,7 @@ export function uuidV4(random: (bytes: number) => Uint8Array): string {
   if (bytes.byteLength !== 16) throw new XmlError("ERR_XML_ALGORITHM", "random(16) must return 16 bytes");
   bytes[6] = ((bytes[6] as number) & 0x0f) | 0x40;
   bytes[8] = ((bytes[8] as number) & 0x3f) | 0x80;
-  const hex = Buffer.from(bytes).toString("hex");
+  const hex = toHex(bytes);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

@@ -29,6 +29,18 @@ export const aes256GcmAlgorithm = "http://www.w3.org/2009/xmlenc11#aes256-gcm";
 export const aes128GcmAlgorithm = "http://www.w3.org/2009/xmlenc11#aes128-gcm";
 /** xmlenc-core1 §5.5.2 RSA-OAEP with MGF1-SHA1 (the variant Debian's xmlsec1 1.2.37 implements). */
 export const rsaOaepMgf1pAlgorithm = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p";
+/** xmlenc-core1 §1.3: the XML Encryption 1.1 namespace (KeyDerivationMethod, ConcatKDFParams). */
+export const xenc11Ns = "http://www.w3.org/2009/xmlenc11#";
+/** xmldsig-core1 §1.3: the XML Signature 1.1 namespace (ECKeyValue). */
+export const dsig11Ns = "http://www.w3.org/2009/xmldsig11#";
+/** xmlenc-core1 §5.6.2 ECDH-ES key agreement (ephemeral-static). */
+export const ecdhEsAlgorithm = "http://www.w3.org/2009/xmlenc11#ECDH-ES";
+/** xmlenc-core1 §5.4.1 ConcatKDF (NIST SP 800-56A single-step KDF). */
+export const concatKdfAlgorithm = "http://www.w3.org/2009/xmlenc11#ConcatKDF";
+/** xmlenc-core1 §5.7.3 AES-256 key wrap (RFC 3394). Debian's xmlsec1 1.2.37 has it ("kw-aes256"). */
+export const kwAes256Algorithm = "http://www.w3.org/2001/04/xmlenc#kw-aes256";
+/** RFC 5480 §2.1.1.1 secp256r1 as the URI dsig11:NamedCurve carries (xmldsig-core1 §4.5.2.3.1). */
+export const p256CurveUri = "urn:oid:1.2.840.10045.3.1.7";
 /** xmlenc-core1 §3.5.1 EncryptedData Type values */
 export const xencTypeElement = "http://www.w3.org/2001/04/xmlenc#Element";
 export const xencTypeContent = "http://www.w3.org/2001/04/xmlenc#Content";

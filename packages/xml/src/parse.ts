@@ -54,7 +54,8 @@ export interface ParsedXml {
   readonly root: Element;
   /**
    * The exact text that was parsed (a UTF-8 BOM removed). Hand THIS string, never the caller's original, to
-   * anything that parses again (xml-crypto's checkSignature does), so both parses see the same characters.
+   * anything that parses again, so both parses see the same characters; signEnveloped() inserts its Signature
+   * into this text rather than re-serializing the DOM.
    */
   readonly source: string;
 }
@@ -62,10 +63,26 @@ export interface ParsedXml {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
+/** UTF-8 length of a string without encoding it (Buffer.byteLength is Node only). A lone surrogate counts 3
+ * (U+FFFD), as TextEncoder would write it. */
+function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) bytes += 1;
+    else if (unit < 0x800) bytes += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
 function decode(input: string | Uint8Array, bytesMax: number): string {
   if (typeof input === "string") {
     // A UTF-16 unit is at most 3 UTF-8 bytes and at least 1: the cheap test first, the exact one after.
-    if (input.length > bytesMax || Buffer.byteLength(input, "utf8") > bytesMax) {
+    if (input.length > bytesMax || utf8Length(input) > bytesMax) {
       throw new XmlError("ERR_XML_LIMIT", `document larger than ${bytesMax} bytes`);
     }
     return input.startsWith("\uFEFF") ? input.slice(1) : input;

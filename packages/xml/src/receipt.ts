@@ -1,9 +1,11 @@
-import { createHash, X509Certificate } from "node:crypto";
-import type { KeyObject } from "node:crypto";
+import { sha256, toBase64, utf8Encode } from "@obol/crypto/web";
+import { readCertificate } from "./certificates.js";
+import type { CertificateInput } from "./certificates.js";
 import { attributeValue, childElements, isNamed, onlyAttributes, textOnly } from "./dom.js";
 import { buildMessage } from "./envelope.js";
 import { XmlError } from "./errors.js";
-import { signatureAlgorithmOf } from "./keys.js";
+import { publicKeyOf, signerKeyOf } from "./keys.js";
+import type { SigningKey } from "./keys.js";
 import { formatTimestamp, messageRoot, parseTimestamp, readMessageFields } from "./message-fields.js";
 import { obolMessageNs, sha256DigestAlgorithm } from "./namespaces.js";
 import { parseXml } from "./parse.js";
@@ -39,9 +41,9 @@ export interface Receipt {
 }
 
 export interface SignReceiptOptions {
-  readonly platformKey: KeyObject;
+  readonly platformKey: SigningKey;
   /** The platform certificate, put in KeyInfo (X509Data) so a verifier can match it with its own copy. */
-  readonly platformCertificate: X509Certificate;
+  readonly platformCertificate: CertificateInput;
   readonly now: Date;
   readonly random: (bytes: number) => Uint8Array;
 }
@@ -63,8 +65,8 @@ function check(ok: boolean, what: string): void {
 }
 
 /** The digest to put in Receipt.requestDigest for a verified confirmation (OpenedMessage.signedXml). */
-export function requestDigestOf(signedXml: string): string {
-  return createHash("sha256").update(signedXml, "utf8").digest("base64");
+export async function requestDigestOf(signedXml: string): Promise<string> {
+  return toBase64(await sha256(utf8Encode(signedXml)));
 }
 
 function checkReceipt(receipt: Receipt): void {
@@ -79,7 +81,7 @@ function checkReceipt(receipt: Receipt): void {
 }
 
 /** Builds and signs a receipt with the platform key (ECDSA-SHA256, or RSA-SHA256 for an RSA platform key). */
-export function signReceipt(receipt: Receipt, options: SignReceiptOptions): string {
+export async function signReceipt(receipt: Receipt, options: SignReceiptOptions): Promise<string> {
   checkReceipt(receipt);
   const fields: XmlNode[] = [
     { name: "TransactionId", children: [receipt.transactionId] },
@@ -92,17 +94,19 @@ export function signReceipt(receipt: Receipt, options: SignReceiptOptions): stri
   if (receipt.requestDigest !== undefined) {
     fields.push({ name: "RequestDigest", attributes: { Algorithm: sha256DigestAlgorithm }, children: [receipt.requestDigest] });
   }
-  return buildMessage({
+  const { algorithm } = await signerKeyOf(options.platformKey);
+  const built = await buildMessage({
     type: receiptType,
     body: [{ name: "Receipt", children: fields }],
     signer: {
       privateKey: options.platformKey,
-      allowRsaSha256: signatureAlgorithmOf(options.platformKey) === "rsa-sha256",
+      allowRsaSha256: algorithm === "rsa-sha256",
       certificates: [options.platformCertificate],
     },
     now: options.now,
     random: options.random,
-  }).xml;
+  });
+  return built.xml;
 }
 
 /**
@@ -110,18 +114,16 @@ export function signReceipt(receipt: Receipt, options: SignReceiptOptions): stri
  * KeyInfo): hardened parse, signature rules and verification with that certificate's key, Type, fields, and
  * an issue time inside the certificate's validity. Throws XmlError.
  */
-export function verifyReceipt(xml: string | Uint8Array, platformCertificate: X509Certificate): VerifiedReceipt {
-  if (!(platformCertificate instanceof X509Certificate)) {
-    throw new XmlError("ERR_XML_ALGORITHM", "platformCertificate must be an X509Certificate");
-  }
-  const allowRsaSha256 = signatureAlgorithmOf(platformCertificate.publicKey) === "rsa-sha256";
+export async function verifyReceipt(xml: string | Uint8Array, platformCertificate: CertificateInput): Promise<VerifiedReceipt> {
+  const certificate = readCertificate(platformCertificate);
+  const allowRsaSha256 = (await publicKeyOf(platformCertificate)).algorithm === "rsa-sha256";
   const parsed = parseXml(xml, { expectedRoot: messageRoot });
-  const verified = verifySignature(parsed, { trustedKey: platformCertificate, allowRsaSha256 });
+  const verified = await verifySignature(parsed, { trustedKey: platformCertificate, allowRsaSha256 });
   const fields = readMessageFields(verified.root);
   if (fields.type !== receiptType) throw new XmlError("ERR_XML_MALFORMED", `not a receipt (Type ${fields.type})`);
   if (fields.encrypted !== undefined) throw new XmlError("ERR_XML_MALFORMED", "a receipt has no encrypted part");
   const issued = fields.timestamp.getTime();
-  if (issued < Date.parse(platformCertificate.validFrom) || issued > Date.parse(platformCertificate.validTo)) {
+  if (issued < certificate.notBefore.getTime() || issued > certificate.notAfter.getTime()) {
     throw new XmlError("ERR_XML_SIGNATURE_INVALID", "the receipt was issued outside the platform certificate's validity");
   }
 

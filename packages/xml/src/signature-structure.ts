@@ -1,5 +1,5 @@
-import { X509Certificate } from "node:crypto";
 import { decodeBase64 } from "./base64.js";
+import { readCertificate } from "./certificates.js";
 import {
   attributeValue,
   childElements,
@@ -34,8 +34,9 @@ import { ncNamePattern } from "./scan.js";
 export interface SignerHint {
   /** ds:KeyName (xmldsig-core1 §4.5.1), e.g. a compact certificate identifier. */
   readonly keyName?: string;
-  /** ds:X509Data/ds:X509Certificate (xmldsig-core1 §4.5.4), leaf first. Never trusted by itself. */
-  readonly certificates: readonly X509Certificate[];
+  /** ds:X509Data/ds:X509Certificate (xmldsig-core1 §4.5.4), DER, leaf first; each parses as a certificate.
+   * Never trusted by itself. */
+  readonly certificates: readonly Uint8Array[];
 }
 
 export interface SignatureInfo {
@@ -173,7 +174,7 @@ function readKeyInfo(keyInfo: Element | undefined): SignerHint {
   if (keyInfo === undefined) return { certificates: [] };
   onlyAttributes(keyInfo, ["Id"], "ERR_XML_SIGNATURE_STRUCTURE", "KeyInfo");
   let keyName: string | undefined;
-  const certificates: X509Certificate[] = [];
+  const certificates: Uint8Array[] = [];
   for (const child of childElements(keyInfo, "ERR_XML_SIGNATURE_STRUCTURE", "KeyInfo")) {
     onlyAttributes(child, [], "ERR_XML_SIGNATURE_STRUCTURE", "KeyInfo child");
     if (isNamed(child, dsigNs, "KeyName") && keyName === undefined) {
@@ -182,19 +183,15 @@ function readKeyInfo(keyInfo: Element | undefined): SignerHint {
         throw structure(`KeyName must be 1 to ${keyNameCharsMax} printable characters`);
       }
     } else if (isNamed(child, dsigNs, "X509Data") && certificates.length === 0) {
-      for (const item of childElements(child, "ERR_XML_SIGNATURE_STRUCTURE", "X509Data")) {
+      const items = childElements(child, "ERR_XML_SIGNATURE_STRUCTURE", "X509Data");
+      if (items.length > keyInfoCertificatesMax) throw structure(`more than ${keyInfoCertificatesMax} certificates in KeyInfo`);
+      for (const item of items) {
         if (!isNamed(item, dsigNs, "X509Certificate")) throw structure("X509Data may carry X509Certificate only");
         onlyAttributes(item, [], "ERR_XML_SIGNATURE_STRUCTURE", "X509Certificate");
         const der = decodeBase64(textOnly(item, "ERR_XML_SIGNATURE_STRUCTURE", "X509Certificate"));
         if (der === null) throw structure("X509Certificate is not base64");
-        try {
-          certificates.push(new X509Certificate(der));
-        } catch {
-          throw structure("X509Certificate is not a certificate");
-        }
-        if (certificates.length > keyInfoCertificatesMax) {
-          throw structure(`more than ${keyInfoCertificatesMax} certificates in KeyInfo`);
-        }
+        readCertificate(der, "ERR_XML_SIGNATURE_STRUCTURE");
+        certificates.push(der);
       }
       if (certificates.length === 0) throw structure("X509Data is empty");
     } else {

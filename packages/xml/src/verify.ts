@@ -1,14 +1,15 @@
-import { SignedXml } from "xml-crypto";
-import { attributeValue, descendantElements, isNamed } from "./dom.js";
+import { constantTimeEqual, sha256, utf8Encode, verifyEcdsaP256, verifyRsaPkcs1Sha256 } from "@obol/crypto/web";
+import { decodeBase64 } from "./base64.js";
+import { excC14n } from "./c14n.js";
+import { attributeValue, childElements, descendantElements, isNamed, textOnly } from "./dom.js";
 import { XmlError } from "./errors.js";
-import { publicKeyOf, signatureAlgorithmOf, signatureAlgorithmUris } from "./keys.js";
+import { publicKeyOf } from "./keys.js";
 import type { SignatureAlgorithmName, TrustedKey } from "./keys.js";
 import { escapeXml11LineEnds } from "./escape.js";
 import { canonicalBytesMax } from "./limits.js";
-import { dsigNs, envelopedSignatureAlgorithm, excC14nAlgorithm, sha256DigestAlgorithm } from "./namespaces.js";
+import { dsigNs } from "./namespaces.js";
 import { parseXml } from "./parse.js";
 import type { ParsedXml } from "./parse.js";
-import { EcdsaSha256, RsaSha256 } from "./signature-algorithms.js";
 import { inspectSignature } from "./signature-structure.js";
 import type { SignaturePolicy, SignerHint } from "./signature-structure.js";
 
@@ -32,52 +33,56 @@ export interface VerifiedXml {
   readonly signerHint: SignerHint;
 }
 
-/** The entries of xml-crypto's registry `all` named in `keep`: everything else becomes undispatchable. */
-function only<T>(all: Record<string, T>, keep: readonly string[]): Record<string, T> {
-  const out: Record<string, T> = {};
-  for (const name of keep) {
-    const entry = all[name];
-    if (entry === undefined) throw new Error(`xml-crypto has no ${name}`);
-    out[name] = entry;
-  }
-  return out;
+function invalid(): XmlError {
+  return new XmlError("ERR_XML_SIGNATURE_INVALID", "the signature does not verify with the trusted key");
 }
 
 /**
  * Verifies the enveloped signature of an already hardened-parsed document (xmldsig-core1 §3.2 core
- * validation) with the caller's trusted key, after inspectSignature() has accepted its shape, and returns
- * the verified content only. Throws XmlError: ERR_XML_SIGNATURE_MISSING/_STRUCTURE, ERR_XML_ALGORITHM
- * (including a trusted key that does not fit the signature algorithm), ERR_XML_SIGNATURE_INVALID.
+ * validation) with the caller's trusted key, after inspectSignature() has accepted its shape (one Signature,
+ * the last child of the document element; one Reference, to the document element by Id; enveloped-signature
+ * then exc-c14n; SHA-256), and returns the verified content only:
+ *
+ *  1. reference validation (§3.2.1): the document element without its ds:Signature (the enveloped-signature
+ *     transform, §6.6.4), canonicalized, digested, compared in constant time with DigestValue;
+ *  2. signature validation (§3.2.2): the canonical SignedInfo verified with the trusted key.
+ *
+ * What is returned is re-parsed from the canonical bytes of step 1, which are exactly what was signed.
+ * Throws XmlError: ERR_XML_SIGNATURE_MISSING/_STRUCTURE, ERR_XML_ALGORITHM (including a trusted key that
+ * does not fit the signature algorithm), ERR_XML_SIGNATURE_INVALID.
  */
-export function verifySignature(parsed: ParsedXml, options: VerifyOptions): VerifiedXml {
+export async function verifySignature(parsed: ParsedXml, options: VerifyOptions): Promise<VerifiedXml> {
   const info = inspectSignature(parsed.root, options);
-  const key = publicKeyOf(options.trustedKey);
-  if (signatureAlgorithmOf(key) !== info.algorithm) {
+  const trusted = await publicKeyOf(options.trustedKey);
+  if (trusted.algorithm !== info.algorithm) {
     throw new XmlError("ERR_XML_ALGORITHM", `the trusted key cannot verify ${info.algorithm}`);
   }
+  // inspectSignature() vouched for the shape: Signature = SignedInfo, SignatureValue, KeyInfo?; SignedInfo's
+  // third child is the one Reference, whose third child is DigestValue.
+  const [signedInfo, valueElement] = childElements(info.signature, "ERR_XML_SIGNATURE_STRUCTURE", "Signature") as [Element, Element];
+  const reference = childElements(signedInfo, "ERR_XML_SIGNATURE_STRUCTURE", "SignedInfo")[2] as Element;
+  const digestElement = childElements(reference, "ERR_XML_SIGNATURE_STRUCTURE", "Reference")[2] as Element;
+  const signatureValue = decodeBase64(textOnly(valueElement, "ERR_XML_SIGNATURE_STRUCTURE", "SignatureValue"));
+  const digestValue = decodeBase64(textOnly(digestElement, "ERR_XML_SIGNATURE_STRUCTURE", "DigestValue"));
+  if (signatureValue === null || digestValue === null) throw invalid();
 
-  const verifier = new SignedXml({ publicCert: key, getCertFromKeyInfo: () => null });
-  verifier.idAttributes = ["Id"];
-  // Only what inspectSignature() allowed can be dispatched.
-  verifier.SignatureAlgorithms = {
-    [signatureAlgorithmUris[info.algorithm]]: info.algorithm === "ecdsa-sha256" ? EcdsaSha256 : RsaSha256,
-  };
-  verifier.HashAlgorithms = only(verifier.HashAlgorithms, [sha256DigestAlgorithm]);
-  verifier.CanonicalizationAlgorithms = only(verifier.CanonicalizationAlgorithms, [
-    excC14nAlgorithm,
-    envelopedSignatureAlgorithm,
-  ]);
-  let valid: boolean;
-  try {
-    verifier.loadSignature(info.signature);
-    valid = verifier.checkSignature(parsed.source);
-  } catch {
-    valid = false;
-  }
-  const signed = valid ? verifier.getSignedReferences() : [];
-  if (signed.length !== 1) throw new XmlError("ERR_XML_SIGNATURE_INVALID", "the signature does not verify with the trusted key");
+  // Step 2 first: the signature over SignedInfo, so an unauthenticated document costs no canonicalization of
+  // its (larger) content. Both must pass; the order changes nothing else.
+  const signedInfoBytes = utf8Encode(excC14n(signedInfo));
+  const signatureOk =
+    info.algorithm === "ecdsa-sha256"
+      ? await verifyEcdsaP256(trusted.key, signedInfoBytes, signatureValue)
+      : await verifyRsaPkcs1Sha256(trusted.key, signedInfoBytes, signatureValue);
+  if (!signatureOk) throw invalid();
 
-  const canonicalXml = signed[0] as string;
+  // Step 1 on a copy: the enveloped-signature transform removes exactly the ds:Signature element.
+  const copy = parsed.root.cloneNode(true) as Element;
+  const signatures = descendantElements(copy).filter((e) => isNamed(e, dsigNs, "Signature"));
+  if (signatures.length !== 1 || signatures[0]?.parentNode !== copy) throw invalid();
+  copy.removeChild(signatures[0]);
+  const canonicalXml = excC14n(copy);
+  if (!constantTimeEqual(await sha256(utf8Encode(canonicalXml)), digestValue)) throw invalid();
+
   const reparsed = parseXml(escapeXml11LineEnds(canonicalXml), {
     limits: { documentBytesMax: canonicalBytesMax },
     expectedRoot: { namespaceUri: parsed.root.namespaceURI ?? "", localName: parsed.root.localName },

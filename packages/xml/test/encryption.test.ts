@@ -29,9 +29,9 @@ function session(key = sessionKey, type: "element" | "content" = "element"): Enc
   return { type, keyTransport: { kind: "session-key", name: "sess-42", key }, random };
 }
 
-function failure(run: () => unknown): XmlError {
+async function failure(run: () => unknown): Promise<XmlError> {
   try {
-    run();
+    await run();
   } catch (error) {
     assert.ok(error instanceof XmlError, String(error));
     return error;
@@ -39,8 +39,8 @@ function failure(run: () => unknown): XmlError {
   assert.fail("no error");
 }
 
-function codeOf(run: () => unknown): XmlErrorCode {
-  return failure(run).code;
+async function codeOf(run: () => unknown): Promise<XmlErrorCode> {
+  return (await failure(run)).code;
 }
 
 /** Flips one bit of the n-th byte of the (last) CipherValue of the EncryptedData. */
@@ -66,14 +66,14 @@ describe("encryptXml / decryptXml round trips", () => {
     ["named session key AES-256-GCM, #Element", session()],
     ["named session key AES-128-GCM, #Content", session(sessionKey.subarray(0, 16), "content")],
   ] as const) {
-    it(name, () => {
+    it(name, async () => {
       const roundKeys: DecryptionKeys =
         options.keyTransport.kind === "session-key"
           ? { resolveSessionKey: (n) => (n === "sess-42" ? (options.keyTransport as { key: Uint8Array }).key : undefined) }
           : keys;
-      const encrypted = encryptXml(doc, confidential, options);
+      const encrypted = await encryptXml(doc, confidential, options);
       assert.ok(!encrypted.includes("1234") && !encrypted.includes("KE-001"), "no plaintext left");
-      const decrypted = decryptXml(encrypted, roundKeys);
+      const decrypted = await decryptXml(encrypted, roundKeys);
       const root = decrypted.root;
       assert.equal(pinOf(decrypted.source), "1234");
       assert.equal(root.getElementsByTagNameNS("urn:p", "Account")[0]?.textContent, "KE-001\u2028");
@@ -81,39 +81,39 @@ describe("encryptXml / decryptXml round trips", () => {
     });
   }
 
-  it("names the recipient key compactly instead of embedding its certificate", () => {
-    const encrypted = encryptXml(doc, confidential, rsa());
+  it("names the recipient key compactly instead of embedding its certificate", async () => {
+    const encrypted = await encryptXml(doc, confidential, rsa());
     assert.match(encrypted, /<xenc:EncryptedKey Recipient="spki-sha256:[A-Za-z0-9_-]{43}">/);
     assert.ok(!encrypted.includes("X509Certificate"));
   });
 });
 
-describe("decryption failures say nothing about why", () => {
-  const encrypted = encryptXml(doc, confidential, rsa());
-  const sessionEncrypted = encryptXml(doc, confidential, session());
+describe("decryption failures say nothing about why", async () => {
+  const encrypted = await encryptXml(doc, confidential, rsa());
+  const sessionEncrypted = await encryptXml(doc, confidential, session());
   const cases: Array<[string, () => unknown]> = [
-    ["a flipped ciphertext bit", () => decryptXml(flipCipherByte(encrypted, 20), keys)],
-    ["a flipped tag bit", () => decryptXml(flipCipherByte(encrypted, -1), keys)],
-    ["a flipped IV bit", () => decryptXml(flipCipherByte(encrypted, 0), keys)],
-    ["a flipped EncryptedKey bit (OAEP fails; implicit rejection)", () => decryptXml(flipCipherByte(encrypted, 100, "key"), keys)],
-    ["another platform's private key", () => decryptXml(encrypted, { privateKey: other.privateKey })],
-    ["no private key", () => decryptXml(encrypted, {})],
-    ["a truncated CipherValue", () => decryptXml(encrypted.replace(/(<xenc:CipherData><xenc:CipherValue>)[^<]+(<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData>)/, "$1AAAA$2"), keys)],
-    ["an unknown session key name", () => decryptXml(sessionEncrypted.replace("sess-42", "sess-43"), keys)],
-    ["a session key of the wrong size", () => decryptXml(sessionEncrypted, { resolveSessionKey: () => sessionKey.subarray(0, 16) })],
-    ["a wrong session key", () => decryptXml(sessionEncrypted, { resolveSessionKey: () => new Uint8Array(32) })],
+    ["a flipped ciphertext bit", async () => await decryptXml(flipCipherByte(encrypted, 20), keys)],
+    ["a flipped tag bit", async () => await decryptXml(flipCipherByte(encrypted, -1), keys)],
+    ["a flipped IV bit", async () => await decryptXml(flipCipherByte(encrypted, 0), keys)],
+    ["a flipped EncryptedKey bit (OAEP fails; implicit rejection)", async () => await decryptXml(flipCipherByte(encrypted, 100, "key"), keys)],
+    ["another platform's private key", async () => await decryptXml(encrypted, { privateKey: other.privateKey })],
+    ["no private key", async () => await decryptXml(encrypted, {})],
+    ["a truncated CipherValue", async () => await decryptXml(encrypted.replace(/(<xenc:CipherData><xenc:CipherValue>)[^<]+(<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData>)/, "$1AAAA$2"), keys)],
+    ["an unknown session key name", async () => await decryptXml(sessionEncrypted.replace("sess-42", "sess-43"), keys)],
+    ["a session key of the wrong size", async () => await decryptXml(sessionEncrypted, { resolveSessionKey: () => sessionKey.subarray(0, 16) })],
+    ["a wrong session key", async () => await decryptXml(sessionEncrypted, { resolveSessionKey: () => new Uint8Array(32) })],
   ];
   for (const [name, run] of cases) {
-    it(name, () => {
-      const error = failure(run);
+    it(name, async () => {
+      const error = await failure(run);
       assert.equal(error.code, "ERR_XML_DECRYPT_FAILED");
       assert.equal(error.message, "decryption failed");
     });
   }
 });
 
-describe("decryption allow-list and profile", () => {
-  const encrypted = encryptXml(doc, confidential, rsa());
+describe("decryption allow-list and profile", async () => {
+  const encrypted = await encryptXml(doc, confidential, rsa());
   const algorithms: Array<[string, string]> = [
     ["AES-256-CBC", "http://www.w3.org/2001/04/xmlenc#aes256-cbc"],
     ["AES-128-CBC", "http://www.w3.org/2001/04/xmlenc#aes128-cbc"],
@@ -121,29 +121,29 @@ describe("decryption allow-list and profile", () => {
     ["AES-192-GCM", "http://www.w3.org/2009/xmlenc11#aes192-gcm"],
   ];
   for (const [name, uri] of algorithms) {
-    it(`refuses ${name} content encryption`, () => {
+    it(`refuses ${name} content encryption`, async () => {
       const xml = encrypted.replace("http://www.w3.org/2009/xmlenc11#aes256-gcm", uri);
-      assert.equal(codeOf(() => decryptXml(xml, keys)), "ERR_XML_ALGORITHM");
+      assert.equal(await codeOf(async () => await decryptXml(xml, keys)), "ERR_XML_ALGORITHM");
     });
   }
 
-  it("refuses RSA PKCS#1 v1.5 and xmlenc11 rsa-oaep key transport, and OAEP with SHA-256", () => {
+  it("refuses RSA PKCS#1 v1.5 and xmlenc11 rsa-oaep key transport, and OAEP with SHA-256", async () => {
     for (const uri of ["http://www.w3.org/2001/04/xmlenc#rsa-1_5", "http://www.w3.org/2009/xmlenc11#rsa-oaep"]) {
-      assert.equal(codeOf(() => decryptXml(encrypted.replace("http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p", uri), keys)), "ERR_XML_ALGORITHM");
+      assert.equal(await codeOf(async () => await decryptXml(encrypted.replace("http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p", uri), keys)), "ERR_XML_ALGORITHM");
     }
     const sha256 = encrypted.replace("http://www.w3.org/2000/09/xmldsig#sha1", "http://www.w3.org/2001/04/xmlenc#sha256");
-    assert.equal(codeOf(() => decryptXml(sha256, keys)), "ERR_XML_ALGORITHM");
+    assert.equal(await codeOf(async () => await decryptXml(sha256, keys)), "ERR_XML_ALGORITHM");
   });
 
-  it("refuses CipherReference (no fetching of URIs), RetrievalMethod, a missing Type", () => {
+  it("refuses CipherReference (no fetching of URIs), RetrievalMethod, a missing Type", async () => {
     const reference = encrypted.replace(
       /<xenc:CipherData><xenc:CipherValue>[^<]+<\/xenc:CipherValue><\/xenc:CipherData><\/xenc:EncryptedData>/,
       '<xenc:CipherData><xenc:CipherReference URI="http://127.0.0.1:1/x"/></xenc:CipherData></xenc:EncryptedData>',
     );
-    assert.equal(codeOf(() => decryptXml(reference, keys)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await decryptXml(reference, keys)), "ERR_XML_MALFORMED");
     const retrieval = encrypted.replace(/<ds:KeyInfo xmlns:ds="([^"]+)">.*?<\/xenc:EncryptedKey><\/ds:KeyInfo>/, '<ds:KeyInfo xmlns:ds="$1"><ds:RetrievalMethod URI="#k"/></ds:KeyInfo>');
-    assert.equal(codeOf(() => decryptXml(retrieval, keys)), "ERR_XML_MALFORMED");
-    assert.equal(codeOf(() => decryptXml(encrypted.replace(/ Type="[^"]+"/, ""), keys)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await decryptXml(retrieval, keys)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await decryptXml(encrypted.replace(/ Type="[^"]+"/, ""), keys)), "ERR_XML_MALFORMED");
   });
 
   /** An EncryptedData under the session key around arbitrary plaintext octets. */
@@ -159,30 +159,30 @@ describe("decryption allow-list and profile", () => {
     );
   }
 
-  it("parses decrypted content with the hardened parser: DOCTYPE, entities, comments refused", () => {
-    assert.equal(codeOf(() => decryptXml(around('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Pin>&e;</Pin>'), keys)), "ERR_XML_FORBIDDEN_CONSTRUCT");
-    assert.equal(codeOf(() => decryptXml(around("<Pin>&e;</Pin>"), keys)), "ERR_XML_FORBIDDEN_CONSTRUCT");
-    assert.equal(codeOf(() => decryptXml(around("<Pin>12<!---->34</Pin>"), keys)), "ERR_XML_FORBIDDEN_CONSTRUCT");
-    assert.equal(codeOf(() => decryptXml(around("<a>".repeat(40)), keys)), "ERR_XML_LIMIT");
+  it("parses decrypted content with the hardened parser: DOCTYPE, entities, comments refused", async () => {
+    assert.equal(await codeOf(async () => await decryptXml(around('<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><Pin>&e;</Pin>'), keys)), "ERR_XML_FORBIDDEN_CONSTRUCT");
+    assert.equal(await codeOf(async () => await decryptXml(around("<Pin>&e;</Pin>"), keys)), "ERR_XML_FORBIDDEN_CONSTRUCT");
+    assert.equal(await codeOf(async () => await decryptXml(around("<Pin>12<!---->34</Pin>"), keys)), "ERR_XML_FORBIDDEN_CONSTRUCT");
+    assert.equal(await codeOf(async () => await decryptXml(around("<a>".repeat(40)), keys)), "ERR_XML_LIMIT");
   });
 
-  it("resolves prefixes of decrypted content in the EncryptedData's context", () => {
-    assert.equal(pinOf(decryptXml(around("<Pin>1234</Pin>"), keys).source), "1234");
-    assert.equal(codeOf(() => decryptXml(around("<q:Pin>1</q:Pin>"), keys)), "ERR_XML_MALFORMED");
+  it("resolves prefixes of decrypted content in the EncryptedData's context", async () => {
+    assert.equal(pinOf((await decryptXml(around("<Pin>1234</Pin>"), keys)).source), "1234");
+    assert.equal(await codeOf(async () => await decryptXml(around("<q:Pin>1</q:Pin>"), keys)), "ERR_XML_MALFORMED");
   });
 
-  it("refuses #Element content that is not one element, and nested EncryptedData", () => {
-    assert.equal(codeOf(() => decryptXml(around("<Pin>1</Pin><Pin>2</Pin>"), keys)), "ERR_XML_MALFORMED");
-    assert.equal(codeOf(() => decryptXml(around("text"), keys)), "ERR_XML_MALFORMED");
+  it("refuses #Element content that is not one element, and nested EncryptedData", async () => {
+    assert.equal(await codeOf(async () => await decryptXml(around("<Pin>1</Pin><Pin>2</Pin>"), keys)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await decryptXml(around("text"), keys)), "ERR_XML_MALFORMED");
     const inner = around("<Pin>1</Pin>").replace(/^<Message[^>]*>/, "").replace(/<\/Message>$/, "");
-    const nested = failure(() => decryptXml(around(`<Wrap xmlns:xenc="${XENC}">${inner.replace(/ xmlns:xenc="[^"]+"/, "")}</Wrap>`), keys));
+    const nested = await failure(async () => await decryptXml(around(`<Wrap xmlns:xenc="${XENC}">${inner.replace(/ xmlns:xenc="[^"]+"/, "")}</Wrap>`), keys));
     assert.equal(nested.code, "ERR_XML_MALFORMED");
     assert.match(nested.message, /nested/);
   });
 
-  it("refuses to encrypt the document element, a missing target, or under a 24-byte session key", () => {
-    assert.equal(codeOf(() => encryptXml(doc, { namespaceUri: MSG, localName: "Message" }, rsa())), "ERR_XML_MALFORMED");
-    assert.equal(codeOf(() => encryptXml(doc, { namespaceUri: MSG, localName: "Nope" }, rsa())), "ERR_XML_MALFORMED");
-    assert.equal(codeOf(() => encryptXml(doc, confidential, session(new Uint8Array(24)))), "ERR_XML_ALGORITHM");
+  it("refuses to encrypt the document element, a missing target, or under a 24-byte session key", async () => {
+    assert.equal(await codeOf(async () => await encryptXml(doc, { namespaceUri: MSG, localName: "Message" }, rsa())), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await encryptXml(doc, { namespaceUri: MSG, localName: "Nope" }, rsa())), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await encryptXml(doc, confidential, session(new Uint8Array(24)))), "ERR_XML_ALGORITHM");
   });
 });

@@ -33,8 +33,8 @@ const body: XmlNode[] = [
   },
 ];
 
-function build(overrides: Partial<BuildMessageInput> = {}): string {
-  return buildMessage({
+async function build(overrides: Partial<BuildMessageInput> = {}): Promise<string> {
+  return (await buildMessage({
     type: "payment.confirm",
     body,
     confidential: { content: [{ name: "Pin", children: ["1234"] }], to: { certificate: platform.certificate } },
@@ -42,7 +42,7 @@ function build(overrides: Partial<BuildMessageInput> = {}): string {
     now,
     random,
     ...overrides,
-  }).xml;
+  })).xml;
 }
 
 const directory: Record<string, TrustedKey> = { "dev-7": device.publicKey, mallory: mallory.publicKey, legacy: legacy.publicKey };
@@ -68,15 +68,15 @@ async function codeOf(run: () => Promise<unknown>): Promise<XmlErrorCode | "no e
 }
 
 /** Removes the signature, applies `edit` to the unsigned document, and signs again with `key`. */
-function resign(xml: string, edit: (doc: Document) => void, key = device, keyName = "dev-7"): string {
+async function resign(xml: string, edit: (doc: Document) => void, key = device, keyName = "dev-7"): Promise<string> {
   const doc = load(save(pieces(xml).unsigned));
   edit(doc);
-  return signEnveloped(save(doc), { privateKey: key.privateKey, keyName, allowRsaSha256: true });
+  return await signEnveloped(save(doc), { privateKey: key.privateKey, keyName, allowRsaSha256: true });
 }
 
 describe("buildMessage / openMessage", () => {
   it("round-trips a signed message with an RSA-OAEP encrypted confidential part", async () => {
-    const xml = build();
+    const xml = await build();
     assert.ok(!xml.includes("1234"), "the PIN is not in clear");
     const opened = await openMessage(xml, options());
     assert.equal(opened.type, "payment.confirm");
@@ -91,56 +91,56 @@ describe("buildMessage / openMessage", () => {
   });
 
   it("round-trips with a named session key, without a confidential part, and from a legacy RSA device", async () => {
-    const withSession = build({ confidential: { content: ["secret"], to: { sessionKey: { name: "sess-1", key: sessionKey } } } });
+    const withSession = await build({ confidential: { content: ["secret"], to: { sessionKey: { name: "sess-1", key: sessionKey } } } });
     assert.deepEqual(readNodes((await openMessage(withSession, options())).confidential as Element), ["secret"]);
-    const plain = await openMessage(build({ confidential: undefined }), options());
+    const plain = await openMessage(await build({ confidential: undefined }), options());
     assert.equal(plain.confidential, undefined);
-    const rsa = build({ signer: { privateKey: legacy.privateKey, keyName: "legacy", allowRsaSha256: true } });
-    assert.equal(await codeOf(() => openMessage(rsa, options())), "ERR_XML_ALGORITHM");
+    const rsa = await build({ signer: { privateKey: legacy.privateKey, keyName: "legacy", allowRsaSha256: true } });
+    assert.equal(await codeOf(async () => await openMessage(rsa, options())), "ERR_XML_ALGORITHM");
     assert.equal((await openMessage(rsa, options({ allowRsaSha256: true }))).signer.algorithm, "rsa-sha256");
   });
 
   it("hands the unsigned KeyInfo to trustedKeyFor as a hint; an unknown signer is refused", async () => {
     let seen: SignerHint | undefined;
-    const xml = build({ signer: { privateKey: device.privateKey, certificates: [device.certificate] } });
+    const xml = await build({ signer: { privateKey: device.privateKey, certificates: [device.certificate] } });
     await openMessage(xml, options({ trustedKeyFor: (hint) => ((seen = hint), device.certificate) }));
-    assert.equal(seen?.certificates[0]?.fingerprint256, device.certificate.fingerprint256);
-    assert.equal(await codeOf(() => openMessage(xml, options({ trustedKeyFor: () => undefined }))), "ERR_XML_SIGNATURE_INVALID");
-    assert.equal(await codeOf(() => openMessage(xml, options({ trustedKeyFor: async () => mallory.publicKey }))), "ERR_XML_SIGNATURE_INVALID");
+    assert.deepEqual(Buffer.from(seen?.certificates[0] ?? []), device.certificate.raw);
+    assert.equal(await codeOf(async () => await openMessage(xml, options({ trustedKeyFor: () => undefined }))), "ERR_XML_SIGNATURE_INVALID");
+    assert.equal(await codeOf(async () => await openMessage(xml, options({ trustedKeyFor: async () => mallory.publicKey }))), "ERR_XML_SIGNATURE_INVALID");
   });
 
-  it("refuses invalid input to buildMessage", () => {
-    const bad = (overrides: Partial<BuildMessageInput>) => {
+  it("refuses invalid input to buildMessage", async () => {
+    const bad = async (overrides: Partial<BuildMessageInput>) => {
       try {
-        build(overrides);
+        await build(overrides);
       } catch (error) {
         assert.ok(error instanceof XmlError);
         return error.code;
       }
       return "no error";
     };
-    assert.equal(bad({ type: "has space" }), "ERR_XML_MALFORMED");
-    assert.equal(bad({ body: [{ name: "Payment", attributes: { Id: "x" } }] }), "ERR_XML_MALFORMED");
-    assert.equal(bad({ body: [{ name: "Payment", attributes: { ID: "x" } }] }), "ERR_XML_MALFORMED");
-    assert.equal(bad({ body: [{ name: "p:Payment" }] }), "ERR_XML_MALFORMED");
-    assert.equal(bad({ body: ["\u0000"] }), "ERR_XML_MALFORMED");
-    assert.equal(bad({ now: new Date(Number.NaN) }), "ERR_XML_MALFORMED");
-    assert.equal(bad({ signer: { privateKey: legacy.privateKey } }), "ERR_XML_ALGORITHM");
+    assert.equal(await bad({ type: "has space" }), "ERR_XML_MALFORMED");
+    assert.equal(await bad({ body: [{ name: "Payment", attributes: { Id: "x" } }] }), "ERR_XML_MALFORMED");
+    assert.equal(await bad({ body: [{ name: "Payment", attributes: { ID: "x" } }] }), "ERR_XML_MALFORMED");
+    assert.equal(await bad({ body: [{ name: "p:Payment" }] }), "ERR_XML_MALFORMED");
+    assert.equal(await bad({ body: ["\u0000"] }), "ERR_XML_MALFORMED");
+    assert.equal(await bad({ now: new Date(Number.NaN) }), "ERR_XML_MALFORMED");
+    assert.equal(await bad({ signer: { privateKey: legacy.privateKey } }), "ERR_XML_ALGORITHM");
   });
 });
 
 describe("openMessage: freshness and replay", () => {
   it(`accepts Timestamp within ±${windowMs} ms of now, refuses beyond as ERR_XML_STALE`, async () => {
-    const xml = build({ confidential: undefined });
+    const xml = await build({ confidential: undefined });
     for (const delta of [-windowMs, 0, windowMs]) {
-      assert.equal(await codeOf(() => openMessage(xml, options({ now: new Date(now.getTime() + delta) }))), "no error");
+      assert.equal(await codeOf(async () => await openMessage(xml, options({ now: new Date(now.getTime() + delta) }))), "no error");
     }
     for (const delta of [-windowMs - 1, windowMs + 1, 86_400_000]) {
-      assert.equal(await codeOf(() => openMessage(xml, options({ now: new Date(now.getTime() + delta) }))), "ERR_XML_STALE");
+      assert.equal(await codeOf(async () => await openMessage(xml, options({ now: new Date(now.getTime() + delta) }))), "ERR_XML_STALE");
     }
-    assert.equal(await codeOf(() => openMessage(xml, options({ now: new Date(now.getTime() + 5_000), freshnessWindowMs: 1_000 }))), "ERR_XML_STALE");
+    assert.equal(await codeOf(async () => await openMessage(xml, options({ now: new Date(now.getTime() + 5_000), freshnessWindowMs: 1_000 }))), "ERR_XML_STALE");
     for (const freshnessWindowMs of [0, 999, 3_600_001, 1.5]) {
-      assert.equal(await codeOf(() => openMessage(xml, options({ freshnessWindowMs }))), "ERR_XML_LIMIT");
+      assert.equal(await codeOf(async () => await openMessage(xml, options({ freshnessWindowMs }))), "ERR_XML_LIMIT");
     }
   });
 
@@ -151,63 +151,63 @@ describe("openMessage: freshness and replay", () => {
       const chunks = [new Uint8Array(16).fill(id), new Uint8Array(16).fill(nonce)];
       return (n: number) => chunks.shift() ?? random(n);
     };
-    const a = build({ confidential: undefined, random: scripted(1, 1) });
-    const sameNonce = build({ confidential: undefined, random: scripted(2, 1) });
-    const sameMessageId = build({ confidential: undefined, random: scripted(1, 2) });
-    const fresh = build({ confidential: undefined, random: scripted(3, 3) });
-    assert.equal(await codeOf(() => openMessage(a, options({ replay }))), "no error");
-    assert.equal(await codeOf(() => openMessage(a, options({ replay }))), "ERR_XML_REPLAY");
-    assert.equal(await codeOf(() => openMessage(sameNonce, options({ replay }))), "ERR_XML_REPLAY");
-    assert.equal(await codeOf(() => openMessage(sameMessageId, options({ replay }))), "ERR_XML_REPLAY");
-    assert.equal(await codeOf(() => openMessage(fresh, options({ replay }))), "no error");
+    const a = await build({ confidential: undefined, random: scripted(1, 1) });
+    const sameNonce = await build({ confidential: undefined, random: scripted(2, 1) });
+    const sameMessageId = await build({ confidential: undefined, random: scripted(1, 2) });
+    const fresh = await build({ confidential: undefined, random: scripted(3, 3) });
+    assert.equal(await codeOf(async () => await openMessage(a, options({ replay }))), "no error");
+    assert.equal(await codeOf(async () => await openMessage(a, options({ replay }))), "ERR_XML_REPLAY");
+    assert.equal(await codeOf(async () => await openMessage(sameNonce, options({ replay }))), "ERR_XML_REPLAY");
+    assert.equal(await codeOf(async () => await openMessage(sameMessageId, options({ replay }))), "ERR_XML_REPLAY");
+    assert.equal(await codeOf(async () => await openMessage(fresh, options({ replay }))), "no error");
   });
 
   it("records nothing for a message that fails an earlier check (an invalid copy cannot burn the nonce)", async () => {
     const replay = new MemoryReplayGuard({ now: () => now.getTime() });
-    const xml = build({ confidential: undefined });
+    const xml = await build({ confidential: undefined });
     const tampered = xml.replace(">1250<", ">1251<");
-    assert.equal(await codeOf(() => openMessage(tampered, options({ replay }))), "ERR_XML_SIGNATURE_INVALID");
+    assert.equal(await codeOf(async () => await openMessage(tampered, options({ replay }))), "ERR_XML_SIGNATURE_INVALID");
     const stale = options({ replay, now: new Date(now.getTime() + 10 * windowMs) });
-    assert.equal(await codeOf(() => openMessage(xml, stale)), "ERR_XML_STALE");
+    assert.equal(await codeOf(async () => await openMessage(xml, stale)), "ERR_XML_STALE");
     assert.equal(replay.size, 0);
-    assert.equal(await codeOf(() => openMessage(xml, options({ replay }))), "no error");
+    assert.equal(await codeOf(async () => await openMessage(xml, options({ replay }))), "no error");
   });
 
   it("checks replay before decrypting: a replay costs no private-key operation", async () => {
     const replay = new MemoryReplayGuard({ now: () => now.getTime() });
-    const xml = build();
+    const xml = await build();
     await openMessage(xml, options({ replay }));
-    assert.equal(await codeOf(() => openMessage(xml, options({ replay, decryptionKeys: {} }))), "ERR_XML_REPLAY");
+    assert.equal(await codeOf(async () => await openMessage(xml, options({ replay, decryptionKeys: {} }))), "ERR_XML_REPLAY");
   });
 });
 
 describe("openMessage: the seal binds the confidential part to its message and signer", () => {
   it("surreptitious re-signing: Mallory re-signs Alice's EncryptedData under his own key", async () => {
-    const xml = resign(build(), () => undefined, mallory, "mallory");
-    assert.equal(await codeOf(() => openMessage(xml, options())), "ERR_XML_DECRYPT_FAILED");
+    const xml = await resign(await build(), () => undefined, mallory, "mallory");
+    assert.equal(await codeOf(async () => await openMessage(xml, options())), "ERR_XML_DECRYPT_FAILED");
   });
 
   it("cut and paste: the EncryptedData of one message moved into another of the same signer", async () => {
-    const donor = load(build());
+    const donor = load(await build());
     const encrypted = donor.getElementsByTagNameNS("http://www.w3.org/2001/04/xmlenc#", "EncryptedData")[0] as Element;
-    const xml = resign(build({ confidential: undefined }), (doc) => {
+    const xml = await resign(await build({ confidential: undefined }), (doc) => {
       doc.documentElement?.appendChild(doc.importNode(encrypted, true));
     });
-    assert.equal(await codeOf(() => openMessage(xml, options())), "ERR_XML_DECRYPT_FAILED");
+    assert.equal(await codeOf(async () => await openMessage(xml, options())), "ERR_XML_DECRYPT_FAILED");
   });
 
   it("a PlaintextDigest that does not match the plaintext (signed as such)", async () => {
-    const xml = resign(build(), (doc) => {
+    const xml = await resign(await build(), (doc) => {
       const digest = doc.getElementsByTagNameNS(MSG, "PlaintextDigest")[0] as Element;
       digest.textContent = Buffer.alloc(32).toString("base64");
     });
-    assert.equal(await codeOf(() => openMessage(xml, options())), "ERR_XML_DECRYPT_FAILED");
+    assert.equal(await codeOf(async () => await openMessage(xml, options())), "ERR_XML_DECRYPT_FAILED");
   });
 
   it("a confidential part without keys, or with the wrong platform key", async () => {
-    assert.equal(await codeOf(() => openMessage(build(), options({ decryptionKeys: {} }))), "ERR_XML_DECRYPT_FAILED");
+    assert.equal(await codeOf(async () => await openMessage(await build(), options({ decryptionKeys: {} }))), "ERR_XML_DECRYPT_FAILED");
     const wrong = options({ decryptionKeys: { privateKey: legacy.privateKey } });
-    assert.equal(await codeOf(() => openMessage(build(), wrong)), "ERR_XML_DECRYPT_FAILED");
+    assert.equal(await codeOf(async () => await openMessage(await build(), wrong)), "ERR_XML_DECRYPT_FAILED");
   });
 });
 
@@ -239,22 +239,22 @@ describe("openMessage: envelope fields (validly signed, still refused)", () => {
   ];
   for (const [name, edit] of cases) {
     it(name, async () => {
-      const xml = resign(build({ confidential: undefined }), edit);
-      assert.equal(await codeOf(() => openMessage(xml, options())), "ERR_XML_MALFORMED");
+      const xml = await resign(await build({ confidential: undefined }), edit);
+      assert.equal(await codeOf(async () => await openMessage(xml, options())), "ERR_XML_MALFORMED");
     });
   }
 
   it("a wrong document element or namespace", async () => {
-    const xml = build({ confidential: undefined });
-    assert.equal(await codeOf(() => openMessage(xml.replace(/urn:obol:msg:1/g, "urn:obol:msg:2"), options())), "ERR_XML_MALFORMED");
-    assert.equal(await codeOf(() => openMessage(xml.replace(/<Message /, "<Messages ").replace(/<\/Message>$/, "</Messages>"), options())), "ERR_XML_MALFORMED");
+    const xml = await build({ confidential: undefined });
+    assert.equal(await codeOf(async () => await openMessage(xml.replace(/urn:obol:msg:1/g, "urn:obol:msg:2"), options())), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await openMessage(xml.replace(/<Message /, "<Messages ").replace(/<\/Message>$/, "</Messages>"), options())), "ERR_XML_MALFORMED");
   });
 
   it("an unsigned message", async () => {
-    const doc = load(build({ confidential: undefined }));
+    const doc = load(await build({ confidential: undefined }));
     const signature = doc.getElementsByTagNameNS(DSIG, "Signature")[0] as Element;
     signature.parentNode?.removeChild(signature);
-    assert.equal(await codeOf(() => openMessage(save(doc), options())), "ERR_XML_SIGNATURE_MISSING");
+    assert.equal(await codeOf(async () => await openMessage(save(doc), options())), "ERR_XML_SIGNATURE_MISSING");
   });
 });
 

@@ -31,9 +31,9 @@ const receipt: Receipt = {
   completedAt: new Date(now.getTime() - 1_000),
 };
 
-function codeOf(run: () => unknown): XmlErrorCode | "no error" {
+async function codeOf(run: () => unknown): Promise<XmlErrorCode | "no error"> {
   try {
-    run();
+    await run();
     return "no error";
   } catch (error) {
     assert.ok(error instanceof XmlError, String(error));
@@ -43,9 +43,9 @@ function codeOf(run: () => unknown): XmlErrorCode | "no error" {
 
 describe("receipts", () => {
   for (const [name, platform] of [["ECDSA-SHA256", platformEc], ["RSA-SHA256", platformRsa]] as const) {
-    it(`${name}: signed by the platform, verified offline with the platform certificate`, () => {
-      const xml = signReceipt(receipt, { platformKey: platform.privateKey, platformCertificate: platform.certificate, now, random });
-      const verified = verifyReceipt(xml, platform.certificate);
+    it(`${name}: signed by the platform, verified offline with the platform certificate`, async () => {
+      const xml = await signReceipt(receipt, { platformKey: platform.privateKey, platformCertificate: platform.certificate, now, random });
+      const verified = await verifyReceipt(xml, platform.certificate);
       assert.deepEqual(
         { ...verified, receiptId: undefined, issuedAt: undefined, signedXml: undefined },
         { ...receipt, receiptId: undefined, issuedAt: undefined, signedXml: undefined },
@@ -57,66 +57,66 @@ describe("receipts", () => {
 
   it("ties a receipt to the user's signed confirmation by its digest", async () => {
     const messageTime = new Date("2026-11-21T10:15:30.123Z");
-    const confirmation = buildMessage({
+    const confirmation = (await buildMessage({
       type: "payment.confirm",
       body: [{ name: "Amount", children: ["125000"] }],
       signer: { privateKey: device.privateKey },
       now: messageTime,
       random,
-    }).xml;
+    })).xml;
     const opened = await openMessage(confirmation, {
       trustedKeyFor: () => device.publicKey,
       now: messageTime,
       replay: new MemoryReplayGuard({ now: () => messageTime.getTime() }),
     });
-    const requestDigest = requestDigestOf(opened.signedXml);
-    const xml = signReceipt(
+    const requestDigest = await requestDigestOf(opened.signedXml);
+    const xml = await signReceipt(
       { ...receipt, requestDigest },
       { platformKey: platformEc.privateKey, platformCertificate: platformEc.certificate, now, random },
     );
-    assert.equal(verifyReceipt(xml, platformEc.certificate).requestDigest, requestDigest);
+    assert.equal((await verifyReceipt(xml, platformEc.certificate)).requestDigest, requestDigest);
   });
 
-  it("is refused with another certificate, even when KeyInfo names it, and when tampered", () => {
-    const xml = signReceipt(receipt, { platformKey: platformEc.privateKey, platformCertificate: platformEc.certificate, now, random });
+  it("is refused with another certificate, even when KeyInfo names it, and when tampered", async () => {
+    const xml = await signReceipt(receipt, { platformKey: platformEc.privateKey, platformCertificate: platformEc.certificate, now, random });
     const other = identity("ec", "not-the-platform");
-    assert.equal(codeOf(() => verifyReceipt(xml, other.certificate)), "ERR_XML_SIGNATURE_INVALID");
-    assert.equal(codeOf(() => verifyReceipt(xml, platformRsa.certificate)), "ERR_XML_ALGORITHM");
-    assert.equal(codeOf(() => verifyReceipt(xml.replace(">125000<", ">925000<"), platformEc.certificate)), "ERR_XML_SIGNATURE_INVALID");
+    assert.equal(await codeOf(async () => await verifyReceipt(xml, other.certificate)), "ERR_XML_SIGNATURE_INVALID");
+    assert.equal(await codeOf(async () => await verifyReceipt(xml, platformRsa.certificate)), "ERR_XML_ALGORITHM");
+    assert.equal(await codeOf(async () => await verifyReceipt(xml.replace(">125000<", ">925000<"), platformEc.certificate)), "ERR_XML_SIGNATURE_INVALID");
     const swapped = load(xml);
     first(swapped, DSIG, "X509Certificate").textContent = other.certificate.raw.toString("base64");
-    assert.equal(codeOf(() => verifyReceipt(save(swapped), other.certificate)), "ERR_XML_SIGNATURE_INVALID");
-    assert.equal(codeOf(() => verifyReceipt(save(swapped), platformEc.certificate)), "no error");
+    assert.equal(await codeOf(async () => await verifyReceipt(save(swapped), other.certificate)), "ERR_XML_SIGNATURE_INVALID");
+    assert.equal(await codeOf(async () => await verifyReceipt(save(swapped), platformEc.certificate)), "no error");
   });
 
-  it("is refused when issued outside the platform certificate's validity", () => {
+  it("is refused when issued outside the platform certificate's validity", async () => {
     const early = new Date(Date.parse(platformEc.certificate.validFrom) - 86_400_000);
-    const xml = signReceipt(receipt, { platformKey: platformEc.privateKey, platformCertificate: platformEc.certificate, now: early, random });
-    assert.equal(codeOf(() => verifyReceipt(xml, platformEc.certificate)), "ERR_XML_SIGNATURE_INVALID");
+    const xml = await signReceipt(receipt, { platformKey: platformEc.privateKey, platformCertificate: platformEc.certificate, now: early, random });
+    assert.equal(await codeOf(async () => await verifyReceipt(xml, platformEc.certificate)), "ERR_XML_SIGNATURE_INVALID");
   });
 
-  it("is refused when the platform signed something that is not a receipt", () => {
-    const message = buildMessage({
+  it("is refused when the platform signed something that is not a receipt", async () => {
+    const message = (await buildMessage({
       type: "payment.confirm",
       body: [{ name: "Receipt" }],
       signer: { privateKey: platformEc.privateKey },
       now,
       random,
-    }).xml;
-    assert.equal(codeOf(() => verifyReceipt(message, platformEc.certificate)), "ERR_XML_MALFORMED");
+    })).xml;
+    assert.equal(await codeOf(async () => await verifyReceipt(message, platformEc.certificate)), "ERR_XML_MALFORMED");
   });
 
-  it("refuses malformed receipt fields, when signing and when verifying", () => {
+  it("refuses malformed receipt fields, when signing and when verifying", async () => {
     const options = { platformKey: platformEc.privateKey, platformCertificate: platformEc.certificate, now, random };
-    assert.equal(codeOf(() => signReceipt({ ...receipt, amountMinor: "12.50" }, options)), "ERR_XML_MALFORMED");
-    assert.equal(codeOf(() => signReceipt({ ...receipt, currency: "kes" }, options)), "ERR_XML_MALFORMED");
-    assert.equal(codeOf(() => signReceipt({ ...receipt, payee: "a b" }, options)), "ERR_XML_MALFORMED");
-    assert.equal(codeOf(() => signReceipt({ ...receipt, requestDigest: "x" }, options)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await signReceipt({ ...receipt, amountMinor: "12.50" }, options)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await signReceipt({ ...receipt, currency: "kes" }, options)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await signReceipt({ ...receipt, payee: "a b" }, options)), "ERR_XML_MALFORMED");
+    assert.equal(await codeOf(async () => await signReceipt({ ...receipt, requestDigest: "x" }, options)), "ERR_XML_MALFORMED");
     // A validly signed receipt whose fields break the rules (the platform's own bug) is still refused.
-    const xml = signReceipt(receipt, options);
+    const xml = await signReceipt(receipt, options);
     const doc = load(save(pieces(xml).unsigned));
     first(doc, MSG, "Amount").textContent = "-5";
-    const resigned = signEnveloped(save(doc), { privateKey: platformEc.privateKey, certificates: [platformEc.certificate] });
-    assert.equal(codeOf(() => verifyReceipt(resigned, platformEc.certificate)), "ERR_XML_MALFORMED");
+    const resigned = await signEnveloped(save(doc), { privateKey: platformEc.privateKey, certificates: [platformEc.certificate] });
+    assert.equal(await codeOf(async () => await verifyReceipt(resigned, platformEc.certificate)), "ERR_XML_MALFORMED");
   });
 });

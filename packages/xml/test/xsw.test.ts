@@ -57,26 +57,26 @@ function readAmounts(root: Element): Read {
 }
 
 /** Path 1, the signature layer: hardened parse, verification with the TRUSTED device key, verified node. */
-const signatureLayer: Target = (() => {
+const signatureLayer: Target = await (async () => {
   const message =
     `<Message xmlns="${MSG}" Id="m-7f3a9c" Type="payment.request">` +
     '<Body><Payment><Amount Currency="KES">1250</Amount><Payee>MER-556677</Payee>' +
     "<Msisdn>+254700123456</Msisdn></Payment></Body></Message>";
   return {
     label: "verifySignature",
-    signed: signEnveloped(message, { privateKey: device.privateKey, certificates: [device.certificate] }),
+    signed: await signEnveloped(message, { privateKey: device.privateKey, certificates: [device.certificate] }),
     rootId: "m-7f3a9c",
     read: async (xml, trustedKey = device.publicKey, allowRsaSha256 = false) => {
       const parsed = parseXml(xml, { expectedRoot: { namespaceUri: MSG, localName: "Message" } });
-      return readAmounts(verifySignature(parsed, { trustedKey, allowRsaSha256 }).root);
+      return readAmounts((await verifySignature(parsed, { trustedKey, allowRsaSha256 })).root);
     },
   };
 })();
 
 /** Path 2, the whole envelope: openMessage (fresh replay state per read, `now` = the message's time). */
-const envelope: Target = (() => {
+const envelope: Target = await (async () => {
   const now = new Date("2026-11-21T10:15:30.123Z");
-  const built = buildMessage({
+  const built = await buildMessage({
     type: "payment.request",
     body: [
       {
@@ -322,7 +322,7 @@ function attackSuite(target: Target): void {
 
     it("KeyInfo swapped to the attacker's certificate, forgery signed with the attacker's key", async () => {
       const forged = save(forgedRoot(target.signed, "999999", target.rootId).forged);
-      const xml = signEnveloped(forged, { privateKey: attacker.privateKey, certificates: [attacker.certificate] });
+      const xml = await signEnveloped(forged, { privateKey: attacker.privateKey, certificates: [attacker.certificate] });
       assert.equal(
         xmlCryptoAlone(xml, device.publicKey, true),
         true,

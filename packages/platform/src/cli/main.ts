@@ -9,7 +9,7 @@ import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
 import { merchantAction, merchantGet, merchantList, merchantRefund, merchantRequest } from "./merchant.js";
 import { walletConfirm, walletDecline, walletDispute, walletInbox, walletPayments, walletReceived } from "./wallet-payments.js";
 import { ecashCommand, ecashUsage } from "./ecash.js";
-import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletStatus } from "./wallet.js";
+import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletSessionKey, walletStatus } from "./wallet.js";
 
 const usage = `obol: the Obol payment platform
 
@@ -26,6 +26,7 @@ Usage:
   obol wallet enroll --url URL --msisdn MSISDN --code CODE [--keystore FILE]
                                                   make a device key, get it certified, keep it sealed
   obol wallet status|balance|history|revoke [--keystore FILE]
+  obol wallet session-key [--keystore FILE]   (obtain or rotate the named session key for confidential parts)
   obol wallet pay --to MSISDN --amount MINOR [--currency KES] [--idempotency-key K] [--keystore FILE]
       (wallet secrets: OBOL_WALLET_PASSWORD, OBOL_WALLET_PASSPHRASE, or asked in a terminal)
   obol wallet inbox [--wait S]                    payment requests waiting for your confirmation
@@ -113,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
         case "balance": return walletBalance({ keystore });
         case "history": return walletHistory({ keystore });
         case "revoke": return walletRevoke({ keystore });
+        case "session-key": return walletSessionKey({ keystore });
         case "pay":
           if (!values.to || !values.amount) throw new ObolError("ERR_USAGE", "usage: obol wallet pay --to MSISDN --amount MINOR_UNITS");
           return walletPay({ keystore, to: values.to, amount: values.amount, currency: values.currency!, ...(values["idempotency-key"] ? { idempotencyKey: values["idempotency-key"] } : {}) });
@@ -125,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
           if (!values.reason) throw new ObolError("ERR_USAGE", "usage: obol wallet dispute --payment ID --reason TEXT");
           return walletDispute({ keystore, paymentId: needPayment(), reason: values.reason });
         default:
-          throw new ObolError("ERR_USAGE", "usage: obol wallet enroll|status|balance|history|pay|revoke|inbox|confirm|decline|payments|received|dispute");
+          throw new ObolError("ERR_USAGE", "usage: obol wallet enroll|status|balance|history|pay|revoke|inbox|confirm|decline|payments|received|dispute|session-key");
       }
     }
     case "merchant": {

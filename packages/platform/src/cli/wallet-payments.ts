@@ -3,7 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { verifyReceipt, type XmlNode } from "@obol/xml";
 import { ObolError } from "../errors/obol-error.js";
 import { formatAmount } from "../money.js";
-import { loadKeystore, nodes, openAnswer, send, type Keystore } from "./wallet.js";
+import { loadKeystore, openAnswer, send, type Keystore } from "./wallet.js";
 
 /**
  * The payer's side of merchant payments in the CLI wallet: read the confirmation requests the
@@ -12,8 +12,9 @@ import { loadKeystore, nodes, openAnswer, send, type Keystore } from "./wallet.j
  * enrolment before anything is printed.
  */
 async function exchange(keystore: Keystore, type: string, body: XmlNode[]): Promise<{ status: number; xml: string; element: XmlNode | undefined }> {
-  const { status, xml } = await send(keystore, type, body);
-  return { status, xml, element: nodes((await openAnswer(keystore, xml)).body)[0] };
+  const { status, xml, sessionKey } = await send(keystore, type, body);
+  // The content is the Body, or the Confidential part when the wallet holds a session key.
+  return { status, xml, element: (await openAnswer(keystore, xml, sessionKey))[0] };
 }
 
 function describe(a: Record<string, string>): string {
@@ -65,7 +66,7 @@ export async function walletConfirm(options: { keystore: string; paymentId?: str
     name: "Confirm", attributes: { PaymentId: request.PaymentId!, MerchantId: request.MerchantId!, Amount: request.Amount!, Currency: request.Currency!, Funding: options.funding },
   }]);
   if (status === 201) {
-    const receipt = verifyReceipt(xml, new X509Certificate(keystore.platform.signing));
+    const receipt = await verifyReceipt(xml, new X509Certificate(keystore.platform.signing));
     console.log(`${receipt.status === "held" ? "paid into escrow" : "paid"} ${formatAmount(BigInt(receipt.amountMinor), receipt.currency)} to ${request.MerchantName}: payment ${receipt.transactionId}, receipt verified (platform signature)`);
     return 0;
   }

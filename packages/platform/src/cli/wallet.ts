@@ -1,10 +1,10 @@
-import { generateKeyPairSync, randomBytes, randomUUID, X509Certificate } from "node:crypto";
+import { createCipheriv, createDecipheriv, generateKeyPairSync, hkdfSync, randomBytes, randomUUID, X509Certificate, type KeyObject } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { createCsr, openPrivateKey, sealPrivateKey } from "@obol/pki";
-import { buildMessage, MemoryReplayGuard, openMessage, readNodes, verifyReceipt, type XmlNode } from "@obol/xml";
+import { buildMessage, MemoryReplayGuard, openMessage, openSessionKeyAnswer, readNodes, sessionKeyRequest, verifyReceipt, type XmlNode } from "@obol/xml";
 import { ObolError } from "../errors/obol-error.js";
 import { formatAmount } from "../money.js";
 
@@ -23,6 +23,42 @@ export interface Keystore {
   chain: string[];
   platform: { signing: string; encryption: string };
   sealedKey: string;
+  /** The named session key (obol wallet session-key), sealed under a key derived from the device key. */
+  sessionKey?: { name: string; expiresAt: string; sealed: string };
+}
+
+/**
+ * The session key is sealed with AES-256-GCM under HKDF-SHA256 (RFC 5869) of the device key's PKCS#8: whoever
+ * can open the device key (the passphrase) can open it, and no second passphrase stretch is needed. Its name
+ * is the associated data, so a sealed key cannot be moved under another name.
+ */
+function sessionSealKey(deviceKey: KeyObject): Buffer {
+  const pkcs8 = deviceKey.export({ format: "der", type: "pkcs8" });
+  try {
+    return Buffer.from(hkdfSync("sha256", pkcs8, Buffer.alloc(0), "obol wallet session-key seal v1", 32));
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+function sealSessionKey(deviceKey: KeyObject, name: string, key: Uint8Array): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", sessionSealKey(deviceKey), iv).setAAD(Buffer.from(name));
+  return Buffer.concat([iv, cipher.update(key), cipher.final(), cipher.getAuthTag()]).toString("base64url");
+}
+
+function openSessionKey(deviceKey: KeyObject, name: string, sealed: string): Uint8Array {
+  const bytes = Buffer.from(sealed, "base64url");
+  const decipher = createDecipheriv("aes-256-gcm", sessionSealKey(deviceKey), bytes.subarray(0, 12)).setAAD(Buffer.from(name));
+  decipher.setAuthTag(bytes.subarray(bytes.length - 16));
+  return new Uint8Array(Buffer.concat([decipher.update(bytes.subarray(12, bytes.length - 16)), decipher.final()]));
+}
+
+/** The keystore's session key, if it has one that has not expired. */
+function liveSessionKey(keystore: Keystore, deviceKey: KeyObject): { name: string; key: Uint8Array } | undefined {
+  const held = keystore.sessionKey;
+  if (held === undefined || Date.parse(held.expiresAt) <= Date.now()) return undefined;
+  return { name: held.name, key: openSessionKey(deviceKey, held.name, held.sealed) };
 }
 
 export const defaultKeystorePath = join(homedir(), ".obol", "wallet.json");
@@ -67,10 +103,14 @@ export async function walletEnroll(options: { url: string; msisdn: string; code:
     certificate: enrolled.certificate, chain: enrolled.chain, platform: enrolled.platform, sealedKey,
   };
   await mkdir(dirname(options.keystore), { recursive: true });
-  await writeFile(options.keystore, JSON.stringify(keystore, null, 2) + "\n", { mode: 0o600 });
+  await saveKeystore(options.keystore, keystore);
   console.log(`enrolled: certificate ${enrolled.serial} (compact id ${enrolled.compactId}), valid until ${enrolled.notAfter}`);
   console.log(`keystore: ${options.keystore} (the device key is sealed under your passphrase)`);
   return 0;
+}
+
+async function saveKeystore(path: string, keystore: Keystore): Promise<void> {
+  await writeFile(path, JSON.stringify(keystore, null, 2) + "\n", { mode: 0o600 });
 }
 
 export async function loadKeystore(path: string): Promise<Keystore> {
@@ -86,39 +126,81 @@ export async function walletStatus(options: { keystore: string }): Promise<numbe
   console.log(`certificate ${keystore.serial}, compact id ${keystore.compactId}, valid ${certificate.validFrom} to ${certificate.validTo}`);
   const directory = await api(keystore.url, "GET", `/v1/pki/certificates/${keystore.compactId}`);
   console.log(`status at the platform: ${directory.status}`);
+  const held = keystore.sessionKey;
+  console.log(held === undefined ? "session key: none (obol wallet session-key)" : `session key ${held.name}, valid until ${held.expiresAt}${Date.parse(held.expiresAt) <= Date.now() ? " (expired)" : ""}`);
   return directory.status === "good" ? 0 : 1;
 }
 
-/** Sends one signed message and returns the platform-signed answer, verified with the pinned certificate. */
-export async function send(keystore: Keystore, type: string, body: XmlNode[]): Promise<{ status: number; xml: string }> {
+type SessionKey = { name: string; key: Uint8Array } | undefined;
+
+/** Throws the platform's error when the answer is JSON (a refusal before any signed answer). */
+function refusedUnlessXml(response: Response, text: string): void {
+  if (response.headers.get("content-type")?.startsWith("application/xml")) return;
+  const error = JSON.parse(text) as { error: { code: string; message: string } };
+  const hint = error.error.code.startsWith("ERR_SESSION_KEY_") ? " (run: obol wallet session-key)" : "";
+  throw new ObolError(error.error.code, error.error.message + hint);
+}
+
+/**
+ * Sends one signed message and returns the platform-signed answer. With a live session key, the business
+ * content travels in the confidential part under it (ds:KeyName), and the platform answers under it too.
+ */
+export async function send(keystore: Keystore, type: string, body: XmlNode[]): Promise<{ status: number; xml: string; sessionKey: SessionKey }> {
   const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "keystore passphrase: ");
-  const built = buildMessage({
-    type, body, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)),
-    signer: { privateKey: openPrivateKey(keystore.sealedKey, passphrase), keyName: keystore.compactId },
+  const deviceKey = openPrivateKey(keystore.sealedKey, passphrase);
+  const sessionKey = liveSessionKey(keystore, deviceKey);
+  const built = await buildMessage({
+    type, body: sessionKey === undefined ? body : [], now: new Date(), random: (n) => new Uint8Array(randomBytes(n)),
+    signer: { privateKey: deviceKey, keyName: keystore.compactId },
+    ...(sessionKey !== undefined && body.length > 0 ? { confidential: { content: body, to: { sessionKey } } } : {}),
   });
   const response = await fetch(`${keystore.url}/v1/wallet/messages`, { method: "POST", headers: { "content-type": "application/xml" }, body: built.xml });
   const text = await response.text();
-  if (!response.headers.get("content-type")?.startsWith("application/xml")) {
-    const error = JSON.parse(text) as { error: { code: string; message: string } };
-    throw new ObolError(error.error.code, error.error.message);
-  }
-  return { status: response.status, xml: text };
+  refusedUnlessXml(response, text);
+  return { status: response.status, xml: text, sessionKey };
 }
 
-export async function openAnswer(keystore: Keystore, xml: string) {
+/** Opens an answer with the pinned platform certificate; its content is the Body and the decrypted Confidential part. */
+export async function openAnswer(keystore: Keystore, xml: string, sessionKey: SessionKey) {
   const platform = new X509Certificate(keystore.platform.signing);
-  return openMessage(xml, {
+  const opened = await openMessage(xml, {
     now: new Date(), replay: new MemoryReplayGuard({ now: () => Date.now() }),
     trustedKeyFor: () => platform,
+    decryptionKeys: { resolveSessionKey: (name) => (name === sessionKey?.name ? sessionKey.key : undefined) },
   });
+  return [...nodes(opened.body), ...(opened.confidential === undefined ? [] : nodes(opened.confidential))];
 }
 
-export const nodes = (element: Parameters<typeof readNodes>[0]) => readNodes(element).filter((n): n is XmlNode => typeof n !== "string");
+/** obol wallet session-key: obtains a new named session key (rotating the one held) by key agreement. */
+export async function walletSessionKey(options: { keystore: string }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore);
+  const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "keystore passphrase: ");
+  const deviceKey = openPrivateKey(keystore.sealedKey, passphrase);
+  const request = await sessionKeyRequest({ signer: { privateKey: deviceKey, keyName: keystore.compactId }, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)) });
+  const response = await fetch(`${keystore.url}/v1/wallet/messages`, { method: "POST", headers: { "content-type": "application/xml" }, body: request.xml });
+  const text = await response.text();
+  refusedUnlessXml(response, text);
+  const received = await openSessionKeyAnswer(text, {
+    platformCertificate: new X509Certificate(keystore.platform.signing), agreementKey: request.agreementKey,
+    now: new Date(), replay: new MemoryReplayGuard({ now: () => Date.now() }), extractable: true,
+  });
+  const raw = new Uint8Array(await crypto.subtle.exportKey("raw", received.key));
+  keystore.sessionKey = { name: received.name, expiresAt: received.expiresAt.toISOString(), sealed: sealSessionKey(deviceKey, received.name, raw) };
+  raw.fill(0);
+  await saveKeystore(options.keystore, keystore);
+  console.log(`session key ${received.name}, valid until ${received.expiresAt.toISOString()}: confidential parts now travel under it`);
+  return 0;
+}
+
+export function nodes(element: Parameters<typeof readNodes>[0]): XmlNode[] {
+  return readNodes(element).filter((n): n is XmlNode => typeof n !== "string");
+}
 
 export async function walletBalance(options: { keystore: string }): Promise<number> {
   const keystore = await loadKeystore(options.keystore);
-  const answer = await openAnswer(keystore, (await send(keystore, "wallet.balance", [])).xml);
-  for (const balance of nodes(answer.body)[0]?.children ?? []) {
+  const sent = await send(keystore, "wallet.balance", [{ name: "BalanceQuery" }]);
+  const answer = await openAnswer(keystore, sent.xml, sent.sessionKey);
+  for (const balance of answer[0]?.children ?? []) {
     if (typeof balance === "string") continue;
     const a = balance.attributes ?? {};
     console.log(`${formatAmount(BigInt(a.Available ?? "0"), a.Currency ?? "XXX")} available (${formatAmount(BigInt(a.Held ?? "0"), a.Currency ?? "XXX")} held)`);
@@ -128,8 +210,8 @@ export async function walletBalance(options: { keystore: string }): Promise<numb
 
 export async function walletHistory(options: { keystore: string }): Promise<number> {
   const keystore = await loadKeystore(options.keystore);
-  const answer = await openAnswer(keystore, (await send(keystore, "wallet.history", [{ name: "History", attributes: { Limit: "20" } }])).xml);
-  const history = nodes(answer.body)[0];
+  const sent = await send(keystore, "wallet.history", [{ name: "History", attributes: { Limit: "20" } }]);
+  const history = (await openAnswer(keystore, sent.xml, sent.sessionKey))[0];
   for (const entry of history?.children ?? []) {
     if (typeof entry === "string") continue;
     const a = entry.attributes ?? {};
@@ -141,16 +223,16 @@ export async function walletHistory(options: { keystore: string }): Promise<numb
 export async function walletPay(options: { keystore: string; to: string; amount: string; currency: string; idempotencyKey?: string }): Promise<number> {
   const keystore = await loadKeystore(options.keystore);
   const key = options.idempotencyKey ?? randomUUID();
-  const { status, xml } = await send(keystore, "wallet.transfer", [{
+  const { status, xml, sessionKey } = await send(keystore, "wallet.transfer", [{
     name: "Transfer", attributes: { IdempotencyKey: key },
     children: [{ name: "To", children: [options.to] }, { name: "Amount", attributes: { Currency: options.currency }, children: [options.amount] }],
   }]);
   if (status !== 201) {
-    const refusal = nodes((await openAnswer(keystore, xml)).body)[0];
+    const refusal = (await openAnswer(keystore, xml, sessionKey))[0];
     console.log(`refused by the platform: ${refusal?.attributes?.Code ?? "unknown"} (signed refusal kept)`);
     return 1;
   }
-  const receipt = verifyReceipt(xml, new X509Certificate(keystore.platform.signing));
+  const receipt = await verifyReceipt(xml, new X509Certificate(keystore.platform.signing));
   console.log(`paid ${formatAmount(BigInt(receipt.amountMinor), receipt.currency)} to ${receipt.payee}: transaction ${receipt.transactionId}, receipt verified (platform signature)`);
   return 0;
 }

@@ -27,7 +27,7 @@ export async function exchange(url: string, init: { method: "GET" | "POST"; body
   let response: Response;
   try {
     response = await fetch(url, {
-      method: init.method, headers, ...(init.body === undefined ? {} : { body: init.body }),
+      method: init.method, headers, ...(init.body === undefined ? {} : { body: new Uint8Array(init.body) }),
       signal: AbortSignal.timeout(requestTimeoutMs + (init.waitMs ?? 0)),
     });
   } catch (error) {

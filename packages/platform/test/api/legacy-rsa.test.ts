@@ -34,15 +34,15 @@ async function enrolled(h: Harness, key: KeyObject): Promise<Device> {
   return { key, compactId: reply.body.compactId, certificatePem: reply.body.certificate, chain: reply.body.chain };
 }
 
-function message(h: Harness, type: string, body: XmlNode[], signer: { key: KeyObject; keyName: string; certificates?: X509Certificate[] }): string {
-  return buildMessage({
+async function message(h: Harness, type: string, body: XmlNode[], signer: { key: KeyObject; keyName: string; certificates?: X509Certificate[] }): Promise<string> {
+  return (await buildMessage({
     type, body, now: new Date(h.clock.now), random: (n) => new Uint8Array(randomBytes(n)),
     signer: { privateKey: signer.key, keyName: signer.keyName, allowRsaSha256: true, ...(signer.certificates ? { certificates: signer.certificates } : {}) },
-  }).xml;
+  })).xml;
 }
 
-async function post(h: Harness, xml: string) {
-  const reply = await h.platform.app.inject({ method: "POST", url: "/v1/wallet/messages", headers: { "content-type": "application/xml" }, payload: xml });
+async function post(h: Harness, xml: string | Promise<string>) {
+  const reply = await h.platform.app.inject({ method: "POST", url: "/v1/wallet/messages", headers: { "content-type": "application/xml" }, payload: await xml });
   const isJson = String(reply.headers["content-type"]).startsWith("application/json");
   return { status: reply.statusCode, text: reply.body, code: isJson ? JSON.parse(reply.body).error.code as string : undefined };
 }
@@ -67,12 +67,12 @@ describe("legacy RSA devices enabled (OBOL_LEGACY_RSA_DEVICES=true)", () => {
     assert.equal(new X509Certificate(rsaDevice.certificatePem).publicKey.asymmetricKeyType, "rsa");
     const reply = await post(h, message(h, "wallet.transfer", transfer(h, "700"), { key: rsaDevice.key, keyName: rsaDevice.compactId }));
     assert.equal(reply.status, 201, reply.text);
-    const receipt = verifyReceipt(reply.text, new X509Certificate(h.platform.services.pki.keys.signing.certificateDer));
+    const receipt = await verifyReceipt(reply.text, new X509Certificate(h.platform.services.pki.keys.signing.certificateDer));
     assert.deepEqual([receipt.amountMinor, receipt.status], ["700", "completed"]);
   });
 
   test("xmlsec1 verifies the RSA-signed device message against the platform root", async () => {
-    const xml = message(h, "wallet.balance", [], { key: rsaDevice.key, keyName: rsaDevice.compactId, certificates: [new X509Certificate(rsaDevice.certificatePem)] });
+    const xml = await message(h, "wallet.balance", [], { key: rsaDevice.key, keyName: rsaDevice.compactId, certificates: [new X509Certificate(rsaDevice.certificatePem)] });
     const dir = await mkdtemp(join(tmpdir(), "obol-legacy-rsa-"));
     try {
       await writeFile(join(dir, "message.xml"), xml);

@@ -66,7 +66,7 @@ describe("user-confirmed payments", () => {
 
     const confirmed = await phoneA.send("wallet.payment.confirm", confirmBody(created.body));
     assert.equal(confirmed.status, 201, confirmed.text);
-    const receipt = receiptOf(h, confirmed);
+    const receipt = (await receiptOf(h, confirmed));
     assert.deepEqual([receipt.transactionId, receipt.status, receipt.amountMinor, receipt.payer, receipt.payee], [created.body.id, "completed", "10000", h.a.msisdn, `merchant:${merchantId}`]);
 
     const after = { a: BigInt((await wallet(h, h.a.id)).posted), m: await merchantBalance(), r: await revenue() };
@@ -204,7 +204,7 @@ describe("escrow (guaranteed transaction, seed 002 ch. 7)", () => {
     const created = (await request({ kind: "escrow", amount })).body;
     const confirmed = await phoneA.send("wallet.payment.confirm", confirmBody(created));
     assert.equal(confirmed.status, 201, confirmed.text);
-    assert.equal(receiptOf(h, confirmed).status, "held");
+    assert.equal((await receiptOf(h, confirmed)).status, "held");
     return created;
   }
 

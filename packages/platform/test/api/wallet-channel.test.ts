@@ -32,11 +32,11 @@ const transferBody = (amount: string, key = randomUUID()): XmlNode[] => [{
   children: [{ name: "To", children: [h.b.msisdn] }, { name: "Amount", attributes: { Currency: "KES" }, children: [amount] }],
 }];
 
-function message(type: string, body: XmlNode[], options: { key?: KeyObject; keyName?: string; now?: number } = {}): string {
-  return buildMessage({
+async function message(type: string, body: XmlNode[], options: { key?: KeyObject; keyName?: string; now?: number } = {}): Promise<string> {
+  return (await buildMessage({
     type, body, now: new Date(options.now ?? h.clock.now), random: (n) => new Uint8Array(randomBytes(n)),
     signer: { privateKey: options.key ?? deviceKey, keyName: options.keyName ?? compactId },
-  }).xml;
+  })).xml;
 }
 
 async function post(xml: string) {
@@ -48,14 +48,14 @@ describe("wallet channel: signed XML messages", () => {
   test("a signed transfer moves money once and returns a receipt that verifies offline, also with xmlsec1", async () => {
     const platformCertificate = new X509Certificate(h.platform.services.pki.keys.signing.certificateDer);
     const key = randomUUID();
-    const reply = await post(message("wallet.transfer", transferBody("2500", key)));
+    const reply = await post(await message("wallet.transfer", transferBody("2500", key)));
     assert.equal(reply.status, 201, reply.text);
-    const receipt = verifyReceipt(reply.text, platformCertificate);
+    const receipt = await verifyReceipt(reply.text, platformCertificate);
     assert.deepEqual([receipt.amountMinor, receipt.currency, receipt.payer, receipt.payee, receipt.status], ["2500", "KES", h.a.msisdn, h.b.msisdn, "completed"]);
 
     // Business retry: a new message with the same IdempotencyKey answers with the same transaction.
-    const again = await post(message("wallet.transfer", transferBody("2500", key)));
-    assert.equal(verifyReceipt(again.text, platformCertificate).transactionId, receipt.transactionId);
+    const again = await post(await message("wallet.transfer", transferBody("2500", key)));
+    assert.equal((await verifyReceipt(again.text, platformCertificate)).transactionId, receipt.transactionId);
 
     const dir = await mkdtemp(join(tmpdir(), "obol-receipt-"));
     try {
@@ -72,7 +72,7 @@ describe("wallet channel: signed XML messages", () => {
   });
 
   test("the exact bytes of the accepted message are kept, linked to the transfer", async () => {
-    const xml = message("wallet.balance", []);
+    const xml = await message("wallet.balance", []);
     assert.equal((await post(xml)).status, 200);
     const kept = (await h.platform.services.db.selectFrom("channel_messages" as any).selectAll().where("direction" as any, "=", "in").execute()) as any[];
     assert.ok(kept.some((row) => Buffer.from(row.bytes).toString() === xml), "the received bytes, unchanged");
@@ -80,26 +80,26 @@ describe("wallet channel: signed XML messages", () => {
   });
 
   test("a replayed message is refused and moves nothing", async () => {
-    const xml = message("wallet.transfer", transferBody("100"));
+    const xml = await message("wallet.transfer", transferBody("100"));
     assert.equal((await post(xml)).status, 201);
     const replay = await post(xml);
     assert.deepEqual([replay.status, replay.code], [409, "ERR_MESSAGE_REPLAY"]);
   });
 
   test("a tampered amount breaks the signature", async () => {
-    const reply = await post(message("wallet.transfer", transferBody("100")).replace(">100<", ">999999<"));
+    const reply = await post((await message("wallet.transfer", transferBody("100"))).replace(">100<", ">999999<"));
     assert.deepEqual([reply.status, reply.code], [401, "ERR_MESSAGE_SIGNATURE"]);
   });
 
   test("a stale message is refused", async () => {
-    const reply = await post(message("wallet.balance", [], { now: h.clock.now - 10 * 60_000 }));
+    const reply = await post(await message("wallet.balance", [], { now: h.clock.now - 10 * 60_000 }));
     assert.deepEqual([reply.status, reply.code], [400, "ERR_MESSAGE_STALE"]);
   });
 
   test("an unknown signer, or a key that is not the certified one, is refused", async () => {
     const stranger = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-    assert.equal((await post(message("wallet.balance", [], { key: stranger, keyName: "AAAAAAAAAAAAAAAAAAAAAA" }))).code, "ERR_CERTIFICATE_UNKNOWN");
-    assert.equal((await post(message("wallet.balance", [], { key: stranger }))).code, "ERR_MESSAGE_SIGNATURE");
+    assert.equal((await post(await message("wallet.balance", [], { key: stranger, keyName: "AAAAAAAAAAAAAAAAAAAAAA" }))).code, "ERR_CERTIFICATE_UNKNOWN");
+    assert.equal((await post(await message("wallet.balance", [], { key: stranger }))).code, "ERR_MESSAGE_SIGNATURE");
   });
 
   test("DOCTYPE and entity payloads are refused before anything else", async () => {
@@ -109,12 +109,12 @@ describe("wallet channel: signed XML messages", () => {
   });
 
   test("an unknown message type is refused with a clear code", async () => {
-    assert.equal((await post(message("wallet.teleport", []))).code, "ERR_MESSAGE_TYPE_UNKNOWN");
+    assert.equal((await post(await message("wallet.teleport", []))).code, "ERR_MESSAGE_TYPE_UNKNOWN");
   });
 
   test("a revoked certificate is refused", async () => {
     assert.equal((await h.call("POST", `/v1/me/certificates/${serial}/revoke`, { token: h.a.token })).status, 200);
-    const reply = await post(message("wallet.balance", []));
+    const reply = await post(await message("wallet.balance", []));
     assert.deepEqual([reply.status, reply.code], [403, "ERR_CERTIFICATE_REJECTED"]);
   });
 });

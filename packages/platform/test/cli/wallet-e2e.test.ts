@@ -92,6 +92,25 @@ describe("obol wallet, end to end", { timeout: 120_000 }, () => {
     assert.match(history.stdout, /-125\.50 KES/);
   });
 
+  test("a named session key: obtained by key agreement, then requests and answers travel under it", async () => {
+    const obtained = await obol(["wallet", "session-key", "--keystore", keystore()], env());
+    assert.equal(obtained.code, 0, obtained.stderr + obtained.stdout);
+    const name = /session key (sk-[A-Za-z0-9_-]{22}), valid until/.exec(obtained.stdout)?.[1];
+    assert.ok(name !== undefined, obtained.stdout);
+    const stored = JSON.parse(await readFile(keystore(), "utf8"));
+    assert.equal(stored.sessionKey.name, name);
+    const status = await obol(["wallet", "status", "--keystore", keystore()], env());
+    assert.match(status.stdout, new RegExp(`session key ${name}, valid until`));
+    const paid = await obol(["wallet", "pay", "--keystore", keystore(), "--to", "+254700000002", "--amount", "450"], env());
+    assert.equal(paid.code, 0, paid.stderr + paid.stdout);
+    const balance = await obol(["wallet", "balance", "--keystore", keystore()], env());
+    assert.match(balance.stdout, /4,870\.00 KES available/);
+    // Rotation: a second request replaces the key the keystore holds.
+    const rotated = await obol(["wallet", "session-key", "--keystore", keystore()], env());
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.notEqual(JSON.parse(await readFile(keystore(), "utf8")).sessionKey.name, name);
+  });
+
   test("a wrong keystore passphrase cannot sign", async () => {
     const wrong = await obol(["wallet", "pay", "--keystore", keystore(), "--to", "+254700000002", "--amount", "100"], { ...env(), OBOL_WALLET_PASSPHRASE: "not the right passphrase" });
     assert.equal(wrong.code, 1);

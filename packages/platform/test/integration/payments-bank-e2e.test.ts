@@ -88,7 +88,7 @@ async function newPayer(index: number): Promise<Payer> {
 /** Signs a wallet message as the payer's device and posts it until the platform answers (it may be restarting). */
 async function send(payer: Payer, type: string, body: XmlNode[]): Promise<{ status: number; xml: string; element: XmlNode | undefined }> {
   for (let attempt = 0; attempt < 600; attempt += 1) {
-    const xml = buildMessage({ type, body, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)), signer: { privateKey: payer.key, keyName: payer.compactId } }).xml;
+    const xml = (await buildMessage({ type, body, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)), signer: { privateKey: payer.key, keyName: payer.compactId } })).xml;
     const response = await fetch(`${platform.url}/v1/wallet/messages`, { method: "POST", headers: { "content-type": "application/xml" }, body: xml, signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
     if (response === undefined || response.status >= 500) { await new Promise((r) => setTimeout(r, 100)); continue; }
     const text = await response.text();
@@ -189,7 +189,7 @@ describe("bank-funded confirmed payments between two processes", { timeout: 600_
     const p = await request(payer);
     const answer = await send(payer, "wallet.payment.confirm", confirmation(p));
     assert.equal(answer.status, 201, answer.xml);
-    const receipt = verifyReceipt(answer.xml, signingCertificate);
+    const receipt = (await verifyReceipt(answer.xml, signingCertificate));
     assert.equal(receipt.status, "completed");
     const done = await settled(p.id);
     assert.equal(done.fundingSource, "bank");
@@ -242,7 +242,7 @@ describe("kill -9 of the platform between the bank debit and the ledger commit",
     await startPlatform({ OBOL_FAILPOINTS: "payments.after_bank_debit" });
     const died = await fetch(`${platform.url}/v1/wallet/messages`, {
       method: "POST", headers: { "content-type": "application/xml" },
-      body: buildMessage({ type: "wallet.payment.confirm", body: confirmation(p), now: new Date(), random: (n) => new Uint8Array(randomBytes(n)), signer: { privateKey: payer.key, keyName: payer.compactId } }).xml,
+      body: (await buildMessage({ type: "wallet.payment.confirm", body: confirmation(p), now: new Date(), random: (n) => new Uint8Array(randomBytes(n)), signer: { privateKey: payer.key, keyName: payer.compactId } })).xml,
     }).then(() => "answered", () => "connection lost");
     assert.equal(died, "connection lost");
     assert.equal(await platform.exited, null, "killed by SIGKILL, not exited");
@@ -263,7 +263,7 @@ describe("escrow and refunds over the same processes", { timeout: 600_000 }, () 
     const p = await request(payer, { kind: "escrow", amount: "40000" });
     const held = await send(payer, "wallet.payment.confirm", confirmation(p));
     assert.equal(held.status, 201, held.xml);
-    assert.equal(verifyReceipt(held.xml, signingCertificate).status, "held");
+    assert.equal((await verifyReceipt(held.xml, signingCertificate)).status, "held");
     assert.equal((await walletOf(payer.id)).held, 40_000n);
     assert.equal((await api("POST", `/v1/payments/${p.id}/ship`, { token: merchant.apiKey })).body.state, "shipped");
     const released = await send(payer, "wallet.escrow.receipt", [{ name: "ReceiptConfirmation", attributes: { PaymentId: p.id } }]);

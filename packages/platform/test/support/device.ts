@@ -32,7 +32,7 @@ export async function enrolDevice(h: Harness, party: Party): Promise<Device> {
   return {
     party, compactId,
     async send(type, body) {
-      const xml = buildMessage({ type, body, now: new Date(h.clock.now), random: (n) => new Uint8Array(randomBytes(n)), signer: { privateKey: key, keyName: compactId } }).xml;
+      const xml = (await buildMessage({ type, body, now: new Date(h.clock.now), random: (n) => new Uint8Array(randomBytes(n)), signer: { privateKey: key, keyName: compactId } })).xml;
       const reply = await h.platform.app.inject({ method: "POST", url: "/v1/wallet/messages", headers: { "content-type": "application/xml" }, payload: xml });
       const text = reply.body;
       if (String(reply.headers["content-type"]).startsWith("application/json")) return { status: reply.statusCode, text, code: JSON.parse(text).error.code };
@@ -43,6 +43,6 @@ export async function enrolDevice(h: Harness, party: Party): Promise<Device> {
 }
 
 /** The receipt in a reply, verified offline with the platform certificate. */
-export function receiptOf(h: Harness, reply: DeviceReply): VerifiedReceipt {
+export function receiptOf(h: Harness, reply: DeviceReply): Promise<VerifiedReceipt> {
   return verifyReceipt(reply.text, new X509Certificate(h.platform.services.pki.keys.signing.certificateDer));
 }

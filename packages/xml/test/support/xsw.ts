@@ -2,7 +2,7 @@ import { createHmac, createPublicKey, KeyObject as NodeKeyObject, verify } from 
 import type { KeyObject } from "node:crypto";
 import { DOMParser, XMLSerializer } from "@xmldom/xmldom";
 import { SignedXml } from "xml-crypto";
-import { EcdsaSha256, RsaSha256 } from "../../src/signature-algorithms.js";
+import { EcdsaSha256, RsaSha256 } from "./signature-algorithms.js";
 
 // Building blocks for the signature-wrapping suite: plain xmldom (no hardening, like an attacker's tools)
 // and xml-crypto used directly, to produce documents our own signEnveloped() would never make.

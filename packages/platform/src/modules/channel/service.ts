@@ -1,11 +1,13 @@
 import { randomBytes, X509Certificate } from "node:crypto";
-import { buildMessage, isXmlError, openMessage, readNodes, requestDigestOf, signReceipt, type OpenedMessage, type Receipt, type XmlNode } from "@obol/xml";
+import { decodeP256Point } from "@obol/crypto";
+import { buildMessage, isXmlError, openMessage, readNodes, requestDigestOf, signReceipt, type ConfidentialPart, type OpenedMessage, type Receipt, type XmlNode } from "@obol/xml";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import type { LedgerService } from "../ledger/index.js";
 import type { PkiService, StoredCertificate } from "../pki/service.js";
 import type { PartiesService, User } from "../parties/service.js";
 import { transferIdFor } from "../idempotency/service.js";
+import type { SessionKeyService } from "../sessionkeys/service.js";
 import type { WalletService } from "../wallet/service.js";
 import type { ChannelStore } from "./store.js";
 
@@ -17,17 +19,24 @@ export type ChannelAnswer = { ok: true; status: number; xml: string } | { ok: fa
 
 /**
  * A message type that another module serves over the wallet channel (e.g. payments' confirmation).
- * It receives only what the channel verified: the signer's user and the signed body.
+ * It receives only what the channel verified: the signer's user and the signed (and decrypted) body.
+ * Its answers go through the channel, so they are signed, and sealed under the request's session key.
  */
 export interface WalletOperation {
   /** What business record the message is about, kept with its bytes (non-repudiation). */
   businessRef?(body: XmlNode[]): string | null;
   handle(input: {
     opened: OpenedMessage; user: User; body: XmlNode[];
-    reply(type: string, status: number, body: XmlNode[]): ChannelAnswer;
-    receipt(receipt: Omit<Receipt, "requestDigest">): ChannelAnswer & { ok: true };
+    reply(type: string, status: number, body: XmlNode[]): Promise<ChannelAnswer>;
+    receipt(receipt: Omit<Receipt, "requestDigest">): Promise<ChannelAnswer & { ok: true }>;
   }): Promise<ChannelAnswer>;
 }
+
+/** The session key a request's confidential part was encrypted under: the answer's goes under it too. */
+type AnswerKey = { name: string; key: Uint8Array } | undefined;
+
+const nodesOf = (element: Parameters<typeof readNodes>[0] | undefined): XmlNode[] =>
+  element === undefined ? [] : readNodes(element).filter((n): n is XmlNode => typeof n !== "string");
 
 const xmlErrorCodes: Record<string, ApiErrorCode> = {
   ERR_XML_MALFORMED: "ERR_MESSAGE_MALFORMED",
@@ -56,15 +65,16 @@ const xmlErrorCodes: Record<string, ApiErrorCode> = {
  */
 export class WalletChannel {
   constructor(private readonly deps: {
-    pki: PkiService; store: ChannelStore; wallet: WalletService; parties: PartiesService; ledger: LedgerService; clock: () => number;
+    pki: PkiService; store: ChannelStore; wallet: WalletService; parties: PartiesService; ledger: LedgerService; sessionKeys: SessionKeyService; clock: () => number;
     operations?: Record<string, WalletOperation>;
     legacyRsaDevices?: boolean;
   }) {}
 
   async handle(bytes: Uint8Array): Promise<ChannelAnswer> {
-    const { pki, store, clock } = this.deps;
+    const { pki, store, sessionKeys, clock } = this.deps;
     const legacyRsa = this.deps.legacyRsaDevices === true;
     let signerCertificate: StoredCertificate | undefined;
+    let answerKey: AnswerKey;
     let rejected: ApiErrorCode | undefined;
     let opened: OpenedMessage;
     try {
@@ -82,7 +92,17 @@ export class WalletChannel {
           return certificate;
         },
         replay: { seen: async (nonce, messageId, expiresAt) => !(await store.firstSighting(nonce, messageId, expiresAt.getTime() - clock())) },
-        decryptionKeys: { privateKey: pki.keys.encryption.privateKey },
+        decryptionKeys: {
+          privateKey: pki.keys.encryption.privateKey,
+          // A named session key (seed 004's CarriedKeyName): only the device it was issued to may use it.
+          resolveSessionKey: async (name) => {
+            if (signerCertificate === undefined) return undefined;
+            const resolved = await sessionKeys.resolve(name, signerCertificate.serial);
+            if (!resolved.ok) { rejected = resolved.code; return undefined; }
+            answerKey = { name, key: resolved.key };
+            return resolved.key;
+          },
+        },
         allowRsaSha256: legacyRsa,
       });
     } catch (error) {
@@ -95,12 +115,14 @@ export class WalletChannel {
     const user = await this.deps.parties.userById(certificate.partyId);
     if (user === undefined || user.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
 
-    const body = readNodes(opened.body).filter((n): n is XmlNode => typeof n !== "string");
+    // Business content is the Body followed by the decrypted Confidential part (a device holding a session
+    // key sends its request there).
+    const body = [...nodesOf(opened.body), ...nodesOf(opened.confidential)];
     const operation = this.operation(opened.type);
     const businessRef = opened.type === "wallet.transfer" ? this.transferId(user, body) : operation?.businessRef?.(body) ?? null;
     await store.keep({ messageId: opened.messageId, direction: "in", type: opened.type, partyType: "user", partyId: user.id, certificateSerial: certificate.serial, businessRef, bytes });
 
-    const answer = await this.dispatch(opened, user, body);
+    const answer = await this.dispatch(opened, user, body, certificate, answerKey);
     if (answer.ok) {
       const messageId = /MessageId="([^"]+)"/.exec(answer.xml)?.[1] ?? `out-${opened.messageId}`;
       await store.keep({ messageId, direction: "out", type: `${opened.type}.answer`, partyType: "user", partyId: user.id, certificateSerial: null, businessRef, bytes: Buffer.from(answer.xml) });
@@ -113,37 +135,39 @@ export class WalletChannel {
     return key === undefined ? null : transferIdFor(`user:${user.id}`, `xml:${key}`);
   }
 
-  private async dispatch(opened: OpenedMessage, user: User, body: XmlNode[]): Promise<ChannelAnswer> {
+  private async dispatch(opened: OpenedMessage, user: User, body: XmlNode[], certificate: StoredCertificate, answerKey: AnswerKey): Promise<ChannelAnswer> {
     switch (opened.type) {
       case "wallet.balance": {
         const balances = await this.deps.wallet.balances(user.id);
-        return this.reply("wallet.balance.result", 200, [{ name: "Balances", children: balances.map((b) => ({ name: "Balance", attributes: { Currency: b.currency, Available: b.available, Held: b.held, Posted: b.posted } })) }]);
+        return this.reply("wallet.balance.result", 200, answerKey, [{ name: "Balances", children: balances.map((b) => ({ name: "Balance", attributes: { Currency: b.currency, Available: b.available, Held: b.held, Posted: b.posted } })) }]);
       }
       case "wallet.history": {
         const limit = Math.min(Number(body[0]?.attributes?.Limit ?? 20) || 20, historyEntriesMax);
         const balances = await this.deps.wallet.balances(user.id);
         const entries = balances[0] === undefined ? [] : await this.deps.ledger.history(balances[0].accountId, { limit });
-        return this.reply("wallet.history.result", 200, [{
+        return this.reply("wallet.history.result", 200, answerKey, [{
           name: "History", attributes: { Currency: balances[0]?.currency ?? "" },
           children: entries.map((e) => ({ name: "Entry", attributes: { TransferId: e.transferId, Direction: e.amount < 0n ? "debit" : "credit", Amount: (e.amount < 0n ? -e.amount : e.amount).toString(), CreatedAt: new Date(e.createdAt).toISOString() } })),
         }]);
       }
       case "wallet.transfer":
-        return this.transfer(opened, user, body);
+        return this.transfer(opened, user, body, answerKey);
+      case "wallet.session-key":
+        return this.issueSessionKey(certificate, body);
       default: {
         const operation = this.operation(opened.type);
         if (operation === undefined) return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
         return operation.handle({
           opened, user, body,
-          reply: (type, status, replyBody) => this.reply(type, status, replyBody),
-          receipt: (receipt) => ({ ok: true, status: 201, xml: this.receipt({ ...receipt, requestDigest: requestDigestOf(opened.signedXml) }) }),
+          reply: (type, status, replyBody) => this.reply(type, status, answerKey, replyBody),
+          receipt: async (receipt) => ({ ok: true, status: 201, xml: await this.receipt({ ...receipt, requestDigest: await requestDigestOf(opened.signedXml) }) }),
         });
       }
     }
   }
 
   /** <Transfer IdempotencyKey="…"><To>+2547…</To><Amount Currency="KES">1250</Amount></Transfer> */
-  private async transfer(opened: OpenedMessage, user: User, body: XmlNode[]): Promise<ChannelAnswer> {
+  private async transfer(opened: OpenedMessage, user: User, body: XmlNode[], answerKey: AnswerKey): Promise<ChannelAnswer> {
     const transfer = body.length === 1 && body[0]!.name === "Transfer" ? body[0]! : undefined;
     const key = transfer?.attributes?.IdempotencyKey;
     const child = (name: string) => transfer?.children?.find((c): c is XmlNode => typeof c !== "string" && c.name === name);
@@ -159,12 +183,12 @@ export class WalletChannel {
     if (!/^\+[1-9][0-9]{7,14}$/.test(to)) return { ok: false, code: "ERR_MSISDN_INVALID" };
     const outcome = await this.deps.wallet.p2p(user, { toMsisdn: to, amount, currency, transferId: transferIdFor(`user:${user.id}`, `xml:${key}`) });
     if (!outcome.ok) {
-      return this.reply("wallet.transfer.refused", 422, [{ name: "Refusal", attributes: { Code: outcome.code, IdempotencyKey: key, RequestDigest: requestDigestOf(opened.signedXml) } }]);
+      return this.reply("wallet.transfer.refused", 422, answerKey, [{ name: "Refusal", attributes: { Code: outcome.code, IdempotencyKey: key, RequestDigest: await requestDigestOf(opened.signedXml) } }]);
     }
-    const xml = this.receipt({
+    const xml = await this.receipt({
       transactionId: outcome.value.transferId, status: "completed", amountMinor: outcome.value.amount, currency: outcome.value.currency,
       payer: outcome.value.from ?? "", payee: outcome.value.to ?? "", completedAt: new Date(outcome.value.createdAt),
-      requestDigest: requestDigestOf(opened.signedXml),
+      requestDigest: await requestDigestOf(opened.signedXml),
     });
     return { ok: true, status: 201, xml };
   }
@@ -174,16 +198,50 @@ export class WalletChannel {
     return operations !== undefined && Object.hasOwn(operations, type) ? operations[type] : undefined;
   }
 
-  private receipt(receipt: Receipt): string {
+  /** Receipts stay in clear (never under a session key): anyone with the platform certificate verifies them offline. */
+  private receipt(receipt: Receipt): Promise<string> {
     const { keys } = this.deps.pki;
     return signReceipt(receipt, { platformKey: keys.signing.privateKey, platformCertificate: new X509Certificate(keys.signing.certificateDer), now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)) });
   }
 
-  /** A platform-signed answer. Refusals are signed too: the user can prove what the platform said. */
-  private reply(type: string, status: number, body: XmlNode[]): ChannelAnswer {
+  /**
+   * <SessionKeyRequest><AgreementKey>base64 of a P-256 point</AgreementKey></SessionKeyRequest>: the device's
+   * fresh ECDH key, signed with its certificate key. The platform issues a named session key and sends it back
+   * by ECDH-ES + ConcatKDF + kw-aes256 to that key, named by xenc:CarriedKeyName (packages/xml agreement.ts).
+   * Each request rotates: the device's older keys beyond sessionKeysPerDeviceMax are retired.
+   */
+  private async issueSessionKey(certificate: StoredCertificate, body: XmlNode[]): Promise<ChannelAnswer> {
+    const request = body.length === 1 && body[0]!.name === "SessionKeyRequest" ? body[0]! : undefined;
+    const agreementKey = request?.children?.length === 1 ? request.children[0] : undefined;
+    const encoded = typeof agreementKey === "object" && agreementKey.name === "AgreementKey" ? agreementKey.children?.[0] : undefined;
+    if (typeof encoded !== "string" || !/^[A-Za-z0-9+/]{87}=$|^[A-Za-z0-9+/]{44}$/.test(encoded)) {
+      return { ok: false, code: "ERR_MESSAGE_MALFORMED", detail: "SessionKeyRequest needs one AgreementKey: base64 of a P-256 point" };
+    }
+    const point = new Uint8Array(Buffer.from(encoded, "base64"));
+    try {
+      decodeP256Point(point); // on the curve, not the identity: before anything is issued
+    } catch {
+      return { ok: false, code: "ERR_MESSAGE_MALFORMED", detail: "AgreementKey is not a valid P-256 point" };
+    }
+    const issued = await this.deps.sessionKeys.issue(certificate.serial);
+    const described: XmlNode = { name: "SessionKey", attributes: { Name: issued.name, ExpiresAt: issued.expiresAt.toISOString() } };
+    return this.reply("wallet.session-key.result", 201, undefined, [described], {
+      content: [described],
+      to: { agreement: { key: issued.key, carriedKeyName: issued.name, recipient: { point, partyUInfo: "obol-platform", partyVInfo: certificate.compactId } } },
+    });
+  }
+
+  /**
+   * A platform-signed answer. Refusals are signed too: the user can prove what the platform said. When the
+   * request came under a session key, the answer's content goes in its confidential part under that key.
+   */
+  private async reply(type: string, status: number, answerKey: AnswerKey, body: XmlNode[], confidential?: ConfidentialPart): Promise<ChannelAnswer> {
     const { keys } = this.deps.pki;
-    const built = buildMessage({
-      type, body, now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)),
+    const sealed: ConfidentialPart | undefined =
+      confidential ?? (answerKey === undefined ? undefined : { content: body, to: { sessionKey: answerKey } });
+    const built = await buildMessage({
+      type, body: confidential === undefined && answerKey !== undefined ? [] : body, now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)),
+      ...(sealed !== undefined ? { confidential: sealed } : {}),
       signer: { privateKey: keys.signing.privateKey, certificates: [new X509Certificate(keys.signing.certificateDer)] },
     });
     return { ok: true, status, xml: built.xml };

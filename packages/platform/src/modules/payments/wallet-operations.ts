@@ -33,6 +33,7 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const reasonPattern = /^[^\u0000-\u001f]{0,200}$/;
 
 type Fields = Record<string, string>;
+type Reply = (type: string, status: number, body: XmlNode[]) => Promise<ChannelAnswer>;
 
 /** The body's single element `name`, with exactly the listed attributes (optional ones end in ?). */
 function element(body: XmlNode[], name: string, attributes: string[]): Fields | undefined {
@@ -75,10 +76,10 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
   });
 
   /** Refusals are signed answers too: the wallet can prove what the platform said. */
-  const refusal = (reply: (type: string, status: number, body: XmlNode[]) => ChannelAnswer, code: ApiErrorCode, paymentId: string): ChannelAnswer =>
+  const refusal = (reply: Reply, code: ApiErrorCode, paymentId: string): Promise<ChannelAnswer> =>
     reply("wallet.payment.refused", statusOf(code), [{ name: "Refusal", attributes: { Code: code, PaymentId: paymentId } }]);
 
-  const answer = (outcome: Outcome<Payment>, paymentId: string, reply: (type: string, status: number, body: XmlNode[]) => ChannelAnswer): ChannelAnswer =>
+  const answer = (outcome: Outcome<Payment>, paymentId: string, reply: Reply): Promise<ChannelAnswer> =>
     outcome.ok ? reply("wallet.payment.status", 200, [status(outcome.value)]) : refusal(reply, outcome.code, paymentId);
 
   const byPaymentId = (name: string, act: (user: Parameters<WalletOperation["handle"]>[0]["user"], paymentId: string, fields: Fields) => Promise<Outcome<Payment>>, extra: string[] = []): WalletOperation => ({

@@ -1,10 +1,13 @@
+// xml-crypto SignatureAlgorithm classes over node:crypto, for the tests that drive xml-crypto directly (the
+// signature-wrapping suite builds attack documents with it, and shows xml-crypto alone accepting some). The
+// library itself no longer uses xml-crypto's SignedXml: see src/sign.ts and src/verify.ts.
 import { createSign, createVerify, KeyObject } from "node:crypto";
 import type { BinaryLike, KeyLike } from "node:crypto";
 import { signEcdsaP256, verifyEcdsaP256 } from "@obol/crypto";
 import { createOptionalCallbackFunction } from "xml-crypto";
 import type { SignatureAlgorithm } from "xml-crypto";
-import { decodeBase64, encodeBase64 } from "./base64.js";
-import { ecdsaSha256Algorithm, rsaSha256Algorithm } from "./namespaces.js";
+import { decodeBase64, encodeBase64 } from "../../src/base64.js";
+import { ecdsaSha256Algorithm, rsaSha256Algorithm } from "../../src/namespaces.js";
 
 /**
  * SignatureMethod implementations registered on xml-crypto, replacing its defaults: only these two exist on
