@@ -28,7 +28,9 @@ export async function freePort(): Promise<number> {
 export function spawnPlatform(options: { databaseUrl?: string; port: number; args?: string[]; env?: Record<string, string> }): PlatformProcess {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", LOG_LEVEL: "warn", PORT: String(options.port),
-    OBOL_SESSION_TTL_SECONDS: "3600", OBOL_KEY_PASSPHRASE: "integration-test-key-passphrase", ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
+    OBOL_SESSION_TTL_SECONDS: "3600", OBOL_KEY_PASSPHRASE: "integration-test-key-passphrase",
+    // The embedded reference bank's admin endpoint: any free port, so platforms of parallel test files never collide.
+    OBOL_BANK_EMBEDDED_PORT: "0", ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}), ...options.env,
   };
   const child = spawn(process.execPath, [cliPath, "start", ...(options.args ?? [])], { env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
