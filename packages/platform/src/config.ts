@@ -2,6 +2,7 @@ import { ObolError } from "./errors/obol-error.js";
 import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
 import { loadBankSettings, type BankSettings } from "./modules/banking/settings.js";
+import { loadSettlementSettings, type SettlementSettings } from "./modules/settlement/settings.js";
 
 export interface Config {
   production: boolean;
@@ -21,6 +22,8 @@ export interface Config {
   failpoints: string[];
   /** The bank connector (OBOL_BANK_*; modules/banking/settings.ts). */
   bank: BankSettings;
+  /** Settlement batches (OBOL_SETTLEMENT_INTERVAL). */
+  settlement: SettlementSettings;
   limits: {
     bodyBytesMax: number;
     sessionTtlMs: number;
@@ -69,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     publicUrl,
     failpoints,
     bank: loadBankSettings(env, production),
+    settlement: loadSettlementSettings(env),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,

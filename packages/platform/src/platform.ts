@@ -30,11 +30,13 @@ import { openBankEndpoint, type BankEndpoint, type BankEndpointOverride } from "
 import { bankingMigrations } from "./modules/banking/migrations.js";
 import { BankingService } from "./modules/banking/service.js";
 import { BankingStore } from "./modules/banking/store.js";
+import { settlementMigrations } from "./modules/settlement/migrations.js";
+import { SettlementService } from "./modules/settlement/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
   ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
-  ...bankingMigrations,
+  ...bankingMigrations, ...settlementMigrations,
 ];
 
 export interface PlatformOptions {
@@ -97,16 +99,20 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
       bankTransferAmountMax: config.limits.bankTransferAmountMax, clock, onError: (error) => app.log.error({ err: error }, "bank connector"),
     });
+    const settlement = new SettlementService({
+      db, ledger, parties, banking, settings: config.settlement, currencies: config.currencies, clock, onError: (error) => app.log.error({ err: error }, "settlement"),
+    });
     const services: RouteContext = {
       db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
-      banking,
+      banking, settlement,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
     const log = (error: unknown) => app.log.error({ err: error }, "background task failed");
     ledger.startSweeper(sweepIntervalMs, log);
     banking.startSweeper();
+    settlement.start();
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
@@ -119,6 +125,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         accepting = false;
         clearInterval(housekeeping);
         await app.close();
+        await settlement.close();
         await banking.close();
         await connected.stop();
         await ledger.close();

@@ -4,7 +4,7 @@ import { startBank } from "@obol/bank";
 import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
-import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
+import { auditVerify, bankReconcile, ledgerVerify, migrateOnly, start } from "./start.js";
 import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletStatus } from "./wallet.js";
 
 const usage = `obol: the Obol payment platform
@@ -23,6 +23,7 @@ Usage:
   obol wallet pay --to MSISDN --amount MINOR [--currency KES] [--idempotency-key K] [--keystore FILE]
       (wallet secrets: OBOL_WALLET_PASSWORD, OBOL_WALLET_PASSPHRASE, or asked in a terminal)
   obol bank start                                 run the reference bank (its own process and database; OBOL_BANK_* variables)
+  obol bank reconcile [--currency KES]            the clearing account against the bank's statement; exit 1 on any mismatch
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
 
@@ -86,7 +87,8 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case "bank":
-      if (sub !== "start") throw new ObolError("ERR_USAGE", "usage: obol bank start");
+      if (sub === "reconcile") return bankReconcile(overrides, values.currency);
+      if (sub !== "start") throw new ObolError("ERR_USAGE", "usage: obol bank start|reconcile");
       return startBank(process.env);
     case "audit":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");

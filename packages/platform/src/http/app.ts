@@ -14,6 +14,7 @@ import { pkiRoutes } from "./routes/pki.js";
 import { channelRoutes } from "./routes/channel.js";
 import { userRoutes } from "./routes/users.js";
 import { bankingRoutes } from "./routes/banking.js";
+import { settlementRoutes } from "./routes/settlement.js";
 import { fieldErrorCodes } from "./schemas.js";
 
 export interface AppOptions {
@@ -95,5 +96,6 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(pkiRoutes(ctx));
   await app.register(channelRoutes(ctx.walletChannel));
   await app.register(bankingRoutes(ctx), { prefix: "/v1" });
+  await app.register(settlementRoutes(ctx), { prefix: "/v1" });
   return app;
 }

@@ -9,6 +9,7 @@ import type { LedgerService } from "../modules/ledger/index.js";
 import type { PartiesService } from "../modules/parties/service.js";
 import type { WalletService } from "../modules/wallet/service.js";
 import type { BankingService } from "../modules/banking/service.js";
+import type { SettlementService } from "../modules/settlement/service.js";
 import type { CallerResolver } from "./caller.js";
 
 /** What routes may call: module services, never tables. */
@@ -28,4 +29,6 @@ export interface RouteContext {
   isAcceptingWork: () => boolean;
   /** Bank account links and durable bank operations (modules/banking). */
   banking: BankingService;
+  /** Settlement batches and their reports (modules/settlement). */
+  settlement: SettlementService;
 }

@@ -34,7 +34,8 @@ export async function openBanked(env: Record<string, string> = {}): Promise<Bank
   const platform = await createPlatform(config, { logger: false, memory: true, bank: { transport: inProcessTransport(bank.service), certificatesPem: bank.certificatesPem } });
   const keys = platform.services.pki.keys;
   await bank.books.registerClient(config.bank.clientId, keys.signing.certificateDer, keys.encryption.certificateDer);
-  const demo = (await seedDemoData(platform.services))!;
+  // The demo users' opening balances come from the bank too, so the clearing account reconciles.
+  const demo = (await seedDemoData(platform.services, bank))!;
   const currency = config.currencies[0]!;
 
   const call: Banked["call"] = async (method, url, o = {}) => {
