@@ -11,7 +11,7 @@ export const settlementIntervalMsMax = 31 * 86_400_000;
 
 /** OBOL_SETTLEMENT_INTERVAL: `24h` (default), `15m`, `30s`, `7d`, or a number of seconds. */
 export function loadSettlementSettings(env: NodeJS.ProcessEnv): SettlementSettings {
-  const text = (env.OBOL_SETTLEMENT_INTERVAL ?? "24h").trim();
+  const text = (env.OBOL_SETTLEMENT_INTERVAL || "24h").trim();
   const match = /^([1-9][0-9]{0,9})([smhd]?)$/.exec(text);
   const intervalMs = match === null ? NaN : Number(match[1]) * units[match[2] || "s"]!;
   if (!Number.isSafeInteger(intervalMs) || intervalMs < settlementIntervalMsMin || intervalMs > settlementIntervalMsMax) {
