@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const TEST_CONCURRENCY = 2;
 // A deadlocked test (e.g. querying through `db` inside a PGlite transaction) must fail, not hang CI.
-const TEST_TIMEOUT_MS = 120_000;
+const TEST_TIMEOUT_MS = 300_000;
 
 const mode = process.argv[2];
 if (mode !== "unit" && mode !== "integration") {

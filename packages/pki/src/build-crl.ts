@@ -1,13 +1,13 @@
 import { PkiError } from "./errors.js";
 import { encodeUnsignedInteger } from "./internal/der.js";
 import { loadIssuer } from "./internal/issuer.js";
-import { signingCryptoKey } from "./internal/keys.js";
 import { normaliseSerialHex } from "./internal/serial.js";
 import { checkDate } from "./internal/validity.js";
+import { x509SigningArguments } from "./internal/x509-signing.js";
 import { x509 } from "./internal/x509.js";
 import { crlNumberBytesMax } from "./limits.js";
 import { revocationReasonCodes } from "./types.js";
-import type { CaKeyPair, RevocationReason } from "./types.js";
+import type { Issuer, RevocationReason } from "./types.js";
 
 export interface RevokedEntry {
   readonly serialHex: string;
@@ -17,7 +17,7 @@ export interface RevokedEntry {
 
 export interface BuildCrlParams {
   /** The CA whose certificates are listed (it signs the CRL itself: no indirect CRLs, RFC 5280 §5). */
-  readonly issuer: CaKeyPair;
+  readonly issuer: Issuer;
   readonly revoked: readonly RevokedEntry[];
   /** Monotonically increasing per issuer (RFC 5280 §5.2.3); the platform keeps the counter. */
   readonly crlNumber: bigint | number;
@@ -54,6 +54,7 @@ export async function buildCrl(params: BuildCrlParams): Promise<Uint8Array> {
     const code = revocationReasonCodes[entry.reason];
     return code === 0 ? { serialNumber: serialHex, revocationDate } : { serialNumber: serialHex, revocationDate, reason: code };
   });
+  const { signingKey, signingAlgorithm, crypto } = x509SigningArguments(issuer.signer);
   const crl = await x509.X509CrlGenerator.create({
     issuer: new x509.Name(issuer.fields.subject),
     thisUpdate,
@@ -63,9 +64,9 @@ export async function buildCrl(params: BuildCrlParams): Promise<Uint8Array> {
       new x509.AuthorityKeyIdentifierExtension(issuer.keyIdHex),
       new x509.Extension(OID_CRL_NUMBER, false, crlNumber),
     ],
-    signingKey: await signingCryptoKey(issuer.privateKey),
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } as x509.X509CrlCreateParams["signingAlgorithm"],
-  });
+    signingKey,
+    signingAlgorithm,
+  }, crypto);
   return new Uint8Array(crl.rawData);
 }
 

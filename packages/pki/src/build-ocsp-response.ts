@@ -1,9 +1,9 @@
-import { signEcdsaP256 } from "@obol/crypto";
+import { ecdsaP256P1363ToDer } from "@obol/crypto";
 import { PkiError, isPkiError } from "./errors.js";
 import { certificateFields, equalBytes } from "./internal/cert-fields.js";
 import { concat, contextTag, encodeOctetString, encodeOid, encodeSequence, encodeTlv } from "./internal/der.js";
-import { loadIssuer } from "./internal/issuer.js";
-import { assertP256PrivateKey, keyIdentifier, spkiDerOf } from "./internal/keys.js";
+import { loadIssuer, signerOf } from "./internal/issuer.js";
+import { keyIdentifier, spkiDerOf } from "./internal/keys.js";
 import { spkiKeyBits } from "./internal/cert-fields.js";
 import {
   OID_OCSP_BASIC,
@@ -14,20 +14,21 @@ import {
   responseStatusCodes,
 } from "./internal/ocsp-asn1.js";
 import type { OcspResponseStatus } from "./internal/ocsp-asn1.js";
+import { signChecked } from "./internal/sign-with.js";
 import { checkDate } from "./internal/validity.js";
 import { parseOcspRequest } from "./parse-ocsp-request.js";
 import type { OcspCertId, OcspRequestInfo } from "./parse-ocsp-request.js";
 import { revocationReasonCodes } from "./types.js";
-import type { CaKeyPair, CertificateStatus, StatusOf } from "./types.js";
+import type { CertificateStatus, Issuer, StatusOf } from "./types.js";
 
 export interface BuildOcspResponseParams {
   /** The CA whose certificates are asked about. It signs the response itself unless `responder` is given. */
-  readonly issuer: CaKeyPair;
+  readonly issuer: Issuer;
   /**
    * Optional delegated responder (issueServiceCertificate purpose "ocspSigning", RFC 6960 §4.2.2.2): it signs
    * instead of the CA, and its certificate goes into `certs` so clients can check the delegation.
    */
-  readonly responder?: CaKeyPair;
+  readonly responder?: Issuer;
   /** The request as received (DER) or already parsed. Malformed DER gets a "malformedRequest" response. */
   readonly request: Uint8Array | OcspRequestInfo;
   /** Status of a serial of this issuer. Only called for CertIDs that name this issuer. */
@@ -46,10 +47,10 @@ export interface BuildOcspResponseParams {
  * thisUpdate = now, nextUpdate, one SingleResponse per requested CertID echoing it byte for byte, the request
  * nonce echoed (RFC 8954 §2), signed ECDSA-SHA256. A CertID whose hashes do not name this issuer, or use an
  * unknown hash algorithm, is answered "unknown" (§2.2) without calling statusOf. A malformed request gives
- * a "malformedRequest" response (no signature, §2.3). Synchronous: statusOf must be too (look statuses up
- * first with parseOcspRequest() if the store is async, then pass the parsed request).
+ * a "malformedRequest" response (no signature, §2.3). statusOf is synchronous (look statuses up first with
+ * parseOcspRequest() if the store is async, then pass the parsed request); signing may not be (a token).
  */
-export function buildOcspResponse(params: BuildOcspResponseParams): Uint8Array {
+export async function buildOcspResponse(params: BuildOcspResponseParams): Promise<Uint8Array> {
   const issuer = loadIssuer(params.issuer, "ocsp");
   const now = checkDate(params.now, "now");
   const nextUpdate = checkDate(params.nextUpdate, "nextUpdate");
@@ -68,19 +69,19 @@ export function buildOcspResponse(params: BuildOcspResponseParams): Uint8Array {
     request = params.request;
   }
 
-  let signerKey = issuer.privateKey;
+  let signer = issuer.signer;
   let signerSpki = issuer.fields.spki;
   const certs: Uint8Array[] = [];
   if (params.responder !== undefined) {
-    assertP256PrivateKey(params.responder.privateKey, "responder.privateKey");
+    const responderSigner = signerOf(params.responder, "responder");
     const responderFields = certificateFields(params.responder.certificateDer);
-    if (!equalBytes(responderFields.subjectPublicKey, spkiKeyBits(spkiDerOf(params.responder.privateKey)))) {
-      throw new PkiError("ERR_PKI_ISSUER", "responder.privateKey does not belong to responder.certificateDer");
+    if (!equalBytes(responderFields.subjectPublicKey, spkiKeyBits(spkiDerOf(responderSigner.publicKey)))) {
+      throw new PkiError("ERR_PKI_ISSUER", "the responder's key does not belong to responder.certificateDer");
     }
     if (!equalBytes(responderFields.issuer, issuer.fields.subject)) {
       throw new PkiError("ERR_PKI_ISSUER", "the responder certificate was not issued by the issuer");
     }
-    signerKey = params.responder.privateKey;
+    signer = responderSigner;
     signerSpki = responderFields.spki;
     certs.push(params.responder.certificateDer);
   }
@@ -104,7 +105,7 @@ export function buildOcspResponse(params: BuildOcspResponseParams): Uint8Array {
     encodeSequence(...singleResponses),
     ...(request.nonce === undefined ? [] : [encodeTlv(contextTag(1, true), encodeSequence(nonceExtension(request.nonce)))]),
   );
-  const signature = signEcdsaP256(signerKey, responseData, "der");
+  const signature = ecdsaP256P1363ToDer(await signChecked(signer, responseData));
   const basic = encodeSequence(
     responseData,
     ecdsaWithSha256AlgorithmId(),

@@ -1,7 +1,7 @@
-import { generateKeyPairSync } from "node:crypto";
+import { KeyObject, generateKeyPairSync } from "node:crypto";
 import { PkiError } from "./errors.js";
 import { loadIssuer } from "./internal/issuer.js";
-import { spkiDerOf } from "./internal/keys.js";
+import { isP256, publicOf, spkiDerOf } from "./internal/keys.js";
 import { jsonName } from "./internal/names.js";
 import type { DistinguishedName } from "./internal/names.js";
 import { randomSerialHex } from "./internal/serial.js";
@@ -9,14 +9,19 @@ import { signCertificate } from "./internal/sign-certificate.js";
 import { checkInsideIssuer, validityWindow } from "./internal/validity.js";
 import { x509 } from "./internal/x509.js";
 import { caValidityDaysMax } from "./limits.js";
-import type { CaKeyPair } from "./types.js";
+import type { CaKeyPair, Issuer } from "./types.js";
 
 export interface CreateIssuingCaParams {
-  readonly root: CaKeyPair;
+  readonly root: Issuer;
   readonly subject: DistinguishedName;
   readonly now: Date;
   /** 1..caValidityDaysMax, and the result must not outlive the root. */
   readonly validityDays: number;
+}
+
+export interface CertifyIssuingCaParams extends CreateIssuingCaParams {
+  /** The issuing CA's P-256 public key, e.g. of a key pair generated inside a PKCS#11 token. */
+  readonly publicKey: KeyObject;
 }
 
 /**
@@ -27,18 +32,29 @@ export interface CreateIssuingCaParams {
  * certificates and CRLs). SKI, and AKI = the root's SKI.
  */
 export async function createIssuingCa(params: CreateIssuingCaParams): Promise<CaKeyPair> {
+  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const certificateDer = await certifyIssuingCa({ ...params, publicKey: privateKey });
+  return { certificateDer, privateKey };
+}
+
+/**
+ * The certificate of createIssuingCa() for a key generated elsewhere (a PKCS#11 token: the key ceremony). Same
+ * profile; returns the certificate DER. `publicKey` may be a private KeyObject, whose public half is used.
+ */
+export async function certifyIssuingCa(params: CertifyIssuingCaParams): Promise<Uint8Array> {
   const root = loadIssuer(params.root, "keyCertSign");
   if (root.pathLength !== undefined && root.pathLength < 1) {
     throw new PkiError("ERR_PKI_ISSUER", "the root's pathLenConstraint does not allow another CA below it");
   }
+  if (!(params.publicKey instanceof KeyObject) || params.publicKey.type === "secret" || !isP256(params.publicKey)) {
+    throw new PkiError("ERR_PKI_INVALID_INPUT", "publicKey must be an EC P-256 KeyObject");
+  }
   const window = validityWindow(params.now, params.validityDays, caValidityDaysMax);
   checkInsideIssuer(window, root);
-  const subject = jsonName(params.subject);
-  const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
-  const certificateDer = await signCertificate({
-    subject,
+  return signCertificate({
+    subject: jsonName(params.subject),
     issuerNameDer: root.fields.subject,
-    subjectSpki: spkiDerOf(privateKey),
+    subjectSpki: spkiDerOf(publicOf(params.publicKey)),
     serialHex: randomSerialHex(),
     ...window,
     extensions: [
@@ -49,7 +65,6 @@ export async function createIssuingCa(params: CreateIssuingCaParams): Promise<Ca
       ),
     ],
     authorityKeyIdHex: root.keyIdHex,
-    signingKey: root.privateKey,
+    signer: root.signer,
   });
-  return { certificateDer, privateKey };
 }

@@ -7,6 +7,7 @@ import { spkiDerOf } from "./internal/keys.js";
 import { validityWindow } from "./internal/validity.js";
 import { x509 } from "./internal/x509.js";
 import { caValidityDaysMax } from "./limits.js";
+import { softwareSigner } from "./signer.js";
 import type { CaKeyPair } from "./types.js";
 
 export interface CreateRootCaParams {
@@ -36,7 +37,7 @@ export async function createRootCa(params: CreateRootCaParams): Promise<CaKeyPai
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
     ],
     authorityKeyIdHex: null,
-    signingKey: privateKey,
+    signer: softwareSigner(privateKey),
   });
   return { certificateDer, privateKey };
 }

@@ -50,7 +50,21 @@ export type PkiErrorCode =
   /** The OCSP response has no SingleResponse for the certificate asked about (RFC 6960 §3.2 item 1). */
   | "ERR_PKI_OCSP_NO_STATUS"
   /** The OCSP response is not current: thisUpdate in the future or nextUpdate in the past (§3.2 items 4, 5). */
-  | "ERR_PKI_OCSP_STALE";
+  | "ERR_PKI_OCSP_STALE"
+  /** A Signer failed, or returned a signature that does not verify with its own public key. */
+  | "ERR_PKI_SIGNER"
+  /** PKCS#11 is configured but the optional `pkcs11js` binding is not installed or did not build. */
+  | "ERR_PKI_PKCS11_UNAVAILABLE"
+  /** The PKCS#11 module (shared library) cannot be loaded or initialised. */
+  | "ERR_PKI_PKCS11_MODULE"
+  /** No token, or more than one, has the configured label. */
+  | "ERR_PKI_PKCS11_TOKEN"
+  /** The token refused the user PIN (incorrect, wrong length, locked or expired). The PIN is never in a message. */
+  | "ERR_PKI_PKCS11_PIN"
+  /** The key pair is missing, ambiguous, not EC P-256, extractable or not sensitive; or, when generating, exists. */
+  | "ERR_PKI_PKCS11_KEY"
+  /** Any other PKCS#11 failure (the CKR_ name is in the message). */
+  | "ERR_PKI_PKCS11_FAILED";
 
 export class PkiError extends Error {
   readonly code: PkiErrorCode;

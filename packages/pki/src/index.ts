@@ -4,13 +4,15 @@
 export { PkiError, isPkiError } from "./errors.js";
 export type { PkiErrorCode, ValidationErrorCode } from "./errors.js";
 export * from "./limits.js";
-export type { CaKeyPair, CertificateStatus, RevocationReason, StatusOf } from "./types.js";
+export type { CaKeyPair, CertificateStatus, Issuer, RevocationReason, StatusOf } from "./types.js";
+export { softwareSigner } from "./signer.js";
+export type { Signer, SigningCa } from "./signer.js";
 export type { DistinguishedName, PartyType } from "./internal/names.js";
 
 export { createRootCa } from "./create-root-ca.js";
 export type { CreateRootCaParams } from "./create-root-ca.js";
-export { createIssuingCa } from "./create-issuing-ca.js";
-export type { CreateIssuingCaParams } from "./create-issuing-ca.js";
+export { certifyIssuingCa, createIssuingCa } from "./create-issuing-ca.js";
+export type { CertifyIssuingCaParams, CreateIssuingCaParams } from "./create-issuing-ca.js";
 
 export { sealPrivateKey } from "./seal-private-key.js";
 export { openPrivateKey } from "./open-private-key.js";
@@ -18,7 +20,7 @@ export { openPrivateKey } from "./open-private-key.js";
 export { compactId, isCompactId } from "./compact-id.js";
 export { createCsr } from "./create-csr.js";
 export { parseCsr } from "./parse-csr.js";
-export type { ParsedCsr } from "./parse-csr.js";
+export type { ParseCsrOptions, ParsedCsr } from "./parse-csr.js";
 export { issueDeviceCertificate } from "./issue-device-certificate.js";
 export type { IssueDeviceCertificateParams } from "./issue-device-certificate.js";
 export { issueServiceCertificate } from "./issue-service-certificate.js";

@@ -4,11 +4,11 @@ import { issueEndEntity } from "./internal/end-entity.js";
 import type { IssuedCertificate } from "./internal/end-entity.js";
 import { x509 } from "./internal/x509.js";
 import { parseCsr } from "./parse-csr.js";
-import type { CaKeyPair } from "./types.js";
+import type { Issuer } from "./types.js";
 
 export interface IssueDeviceCertificateParams {
   /** The issuing CA (createIssuingCa()). */
-  readonly issuer: CaKeyPair;
+  readonly issuer: Issuer;
   /** DER PKCS#10 from the device. Only its public key is used, after parseCsr() checks it. */
   readonly csrDer: Uint8Array;
   readonly partyType: PartyType;
@@ -25,11 +25,13 @@ export interface IssueDeviceCertificateParams {
   readonly ocspUrl: string;
   /** http(s) URL of the CRL, written as the CRL distribution point (RFC 5280 §4.2.1.13). */
   readonly crlUrl: string;
+  /** Legacy devices: accept an RSA key in the CSR (parseCsr's allowRsa). Default false. */
+  readonly allowRsa?: boolean;
 }
 
 /**
- * The RA/CA step of device enrolment: checks the CSR (parseCsr: P-256 key and a valid self-signature) and
- * issues a certificate whose identity comes only from the platform's data, never from the CSR:
+ * The RA/CA step of device enrolment: checks the CSR (parseCsr: P-256 key, or RSA with allowRsa, and a valid
+ * self-signature) and issues a certificate whose identity comes only from the platform's data, never the CSR:
  * subject CN = partyId; SAN URI urn:obol:party:<type>:<id> and, with an msisdn, URI tel:+<E.164>;
  * keyUsage digitalSignature + nonRepudiation (contentCommitment) (critical, RFC 5280 §4.2.1.3), EKU
  * clientAuth (§4.2.1.12), basicConstraints cA = FALSE, AIA OCSP, CRLDP, SKI/AKI, random 16-byte serial.
@@ -40,7 +42,7 @@ export async function issueDeviceCertificate(params: IssueDeviceCertificateParam
   const partyId = checkPartyId(params.partyId, "partyId");
   const sanUris = [partyUri(partyType, partyId)];
   if (params.msisdn !== undefined) sanUris.push(telUri(normaliseMsisdn(params.msisdn)));
-  const csr = parseCsr(params.csrDer);
+  const csr = parseCsr(params.csrDer, { allowRsa: params.allowRsa === true });
   return issueEndEntity({
     issuer: params.issuer,
     subjectKey: csr.publicKey,

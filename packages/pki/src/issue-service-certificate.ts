@@ -6,7 +6,7 @@ import { OID_OCSP_NOCHECK } from "./internal/issuer.js";
 import { isP256, publicOf } from "./internal/keys.js";
 import { checkPartyId, serviceUri } from "./internal/names.js";
 import { x509 } from "./internal/x509.js";
-import type { CaKeyPair } from "./types.js";
+import type { Issuer } from "./types.js";
 
 /**
  * - "signing": P-256 key; keyUsage digitalSignature + nonRepudiation. Receipts and XML-DSig by the platform.
@@ -18,7 +18,7 @@ import type { CaKeyPair } from "./types.js";
 export type ServiceCertificatePurpose = "signing" | "encryption" | "ocspSigning";
 
 export interface IssueServiceCertificateParams {
-  readonly issuer: CaKeyPair;
+  readonly issuer: Issuer;
   readonly purpose: ServiceCertificatePurpose;
   /** [A-Za-z0-9._-]{1,64}: subject CN, and SAN URI urn:obol:service:<name>. */
   readonly serviceName: string;

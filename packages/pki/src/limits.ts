@@ -67,3 +67,10 @@ export const sealIvBytes = 12;
 
 /** Largest sealed-key text openPrivateKey() looks at (an RSA-4096 PKCS#8 is ~2.4 KB, base64url ~3.3 KB). */
 export const sealedKeyCharsMax = 16_384;
+
+/** Signatures a PKCS#11 signer queues behind the one in progress before it refuses more (a token signs one at a time). */
+export const pkcs11SignQueueMax = 256;
+
+/** RSA device keys, accepted only for legacy devices (parseCsr allowRsa): modulus sizes in bits (NIST SP 800-57 §5.6.1: 2048 at least). */
+export const rsaDeviceModulusBitsMin = 2048;
+export const rsaDeviceModulusBitsMax = 4096;

@@ -1,4 +1,5 @@
 import type { KeyObject } from "node:crypto";
+import type { SigningCa } from "./signer.js";
 
 /**
  * A CA as the platform holds it: its certificate (DER) and its private key. Returned by createRootCa() and
@@ -8,6 +9,12 @@ export interface CaKeyPair {
   readonly certificateDer: Uint8Array;
   readonly privateKey: KeyObject;
 }
+
+/**
+ * Whatever may sign as a CA: a key pair held in this process, or a certificate with a Signer whose key is
+ * elsewhere (a PKCS#11 token).
+ */
+export type Issuer = CaKeyPair | SigningCa;
 
 /** Reason codes (RFC 5280 §5.3.1). "unspecified" is written as an entry without a reasonCode extension. */
 export type RevocationReason =

@@ -143,7 +143,7 @@ describe("OpenSSL interop", () => {
       server = createServer((req, res) => {
         const chunks: Buffer[] = [];
         req.on("data", (chunk: Buffer) => chunks.push(chunk));
-        req.on("end", () => {
+        req.on("end", async () => {
           const body = new Uint8Array(Buffer.concat(chunks));
           if (req.method !== "POST" || req.headers["content-type"] !== "application/ocsp-request") {
             res.writeHead(415).end();
@@ -154,7 +154,7 @@ describe("OpenSSL interop", () => {
           } catch {
             // buildOcspResponse answers malformedRequest below
           }
-          const answer = buildOcspResponse({
+          const answer = await buildOcspResponse({
             issuer: pki.issuing,
             request: body,
             statusOf,

@@ -24,19 +24,33 @@ import { idempotencyMigrations } from "./modules/idempotency/migrations.js";
 import { IdempotencyService } from "./modules/idempotency/service.js";
 import { LedgerService, defaultBatcherLimits, ledgerMigrations } from "./modules/ledger/index.js";
 import { partiesMigrations } from "./modules/parties/migrations.js";
+import { paymentWalletOperations } from "./modules/payments/wallet-operations.js";
+import { PaymentsService, ProductsService, PurchasesService, defaultPaymentsLimits, paymentsMigrations } from "./modules/payments/index.js";
 import { PartiesService } from "./modules/parties/service.js";
 import { WalletService } from "./modules/wallet/service.js";
+import { notificationsMigrations } from "./modules/notifications/migrations.js";
+import { NotificationsService } from "./modules/notifications/service.js";
+import { webhooksMigrations } from "./modules/webhooks/migrations.js";
+import { WebhookSecretSealer } from "./modules/webhooks/secret-sealer.js";
+import { WebhooksService } from "./modules/webhooks/service.js";
+import { MerchantCallbacks } from "./modules/webhooks/callbacks.js";
 import { openBankEndpoint, type BankEndpoint, type BankEndpointOverride } from "./modules/banking/endpoint.js";
 import { bankingMigrations } from "./modules/banking/migrations.js";
 import { BankingService } from "./modules/banking/service.js";
 import { BankingStore } from "./modules/banking/store.js";
 import { settlementMigrations } from "./modules/settlement/migrations.js";
 import { SettlementService } from "./modules/settlement/service.js";
+import { ecashMigrations } from "./modules/ecash/migrations.js";
+import { EcashService } from "./modules/ecash/service.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
   ...ledgerMigrations, ...partiesMigrations, ...authMigrations, ...idempotencyMigrations, ...auditMigrations, ...pkiMigrations, ...channelMigrations,
+  ...paymentsMigrations,
+  ...notificationsMigrations,
+  ...webhooksMigrations,
   ...bankingMigrations, ...settlementMigrations,
+  ...ecashMigrations,
 ];
 
 export interface PlatformOptions {
@@ -49,8 +63,14 @@ export interface PlatformOptions {
   onKeyCreation?: () => void;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
+  /** "manual": the webhook worker runs only when called (tests drive `webhooks.worker.runDue`). Default "timer". */
+  webhookWorker?: "timer" | "manual";
+  /** `obol pki hsm-init`: open although PKCS#11 is configured and the issuing CA key is still sealed. */
+  sealedIssuingKeyAllowed?: boolean;
   /** A bank to use instead of the configured one (tests: an in-process reference bank). */
   bank?: BankEndpointOverride;
+  /** "manual": no settlement timer; the caller runs settlements (tests). */
+  settlementScheduler?: "auto" | "manual";
 }
 
 export interface Platform {
@@ -67,6 +87,8 @@ export interface Platform {
 
 const housekeepingIntervalMs = 10 * 60_000;
 const sweepIntervalMs = 1_000;
+/** How much of a webhook receiver's answer is read and kept in the delivery log. */
+const webhookResponseBytesMax = 1024;
 
 /** Opens storage, refuses unsafe settings in production, migrates, and wires modules to the API. */
 export async function createPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
@@ -75,6 +97,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
     : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
   let accepting = false;
+  let closeKeys = async () => {};
   let bank: BankEndpoint | undefined;
   try {
     const durability = await checkDurability(database, { production: config.production });
@@ -90,10 +113,12 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
     const passphrase = await keyPassphrase(config, options.memory === true);
     const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
-    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation);
+    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
+    closeKeys = keys.close;
     const audit = new AuditService(db, clock, checkpointSigner(keys));
-    const pki = new PkiService(db, clock, keys, urls, audit);
+    const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
+    const ecash = await EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase });
     bank = await openBankEndpoint(config.bank, keys, { clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank });
     const banking = new BankingService({
       store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
@@ -102,17 +127,46 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const settlement = new SettlementService({
       db, ledger, parties, banking, settings: config.settlement, currencies: config.currencies, clock, onError: (error) => app.log.error({ err: error }, "settlement"),
     });
+    const notifications = new NotificationsService(db, clock);
+    const sealer = await WebhookSecretSealer.open(db, passphrase);
+    const webhooks = new WebhooksService({
+      db, clock, notifications, sealer,
+      settings: { ...config.webhooks, responseBytesMax: webhookResponseBytesMax, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets } },
+    });
+    const payments = new PaymentsService({
+      db, ledger, parties, clock, currencies: config.currencies,
+      fees: { fixedMinor: config.payments.feeFixedMinor, rateBasisPoints: config.payments.feeRateBasisPoints },
+      limits: { ...defaultPaymentsLimits, confirmationTtlMsDefault: config.payments.confirmationTtlMs, escrowAutoReleaseMs: config.payments.escrowAutoReleaseMs, escrowShipDeadlineMs: config.payments.escrowShipDeadlineMs, fundingRetryMs: config.payments.fundingRetryMs },
+      events: webhooks, notifications, bank: banking,
+    });
+    const products = new ProductsService(db, clock, config.currencies);
+    const purchases = new PurchasesService({
+      db, clock, parties, products, payments,
+      callbacks: new MerchantCallbacks({ db, sealer, clock, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets }, responseBytesMax: webhookResponseBytesMax }),
+    });
     const services: RouteContext = {
-      db, ledger, parties, auth, idempotency, wallet, audit, pki, channel,
-      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
-      banking, settlement,
+      db, ledger, parties, auth, idempotency, wallet, audit, pki, channel, payments, products, purchases,
+      notifications,
+      webhooks,
+      banking,
+      settlement,
+      ecash,
+      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 
     const log = (error: unknown) => app.log.error({ err: error }, "background task failed");
     ledger.startSweeper(sweepIntervalMs, log);
+    let paymentTimers: NodeJS.Timeout | undefined;
+    let paymentRun: Promise<unknown> = Promise.resolve();
+    const paymentTick = () => {
+      paymentRun = Promise.all([payments.runDue(), purchases.runDue()]).catch(log).finally(() => { if (paymentTimers !== undefined) paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref(); });
+    };
+    paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref();
+    if (options.webhookWorker !== "manual") webhooks.worker.start(config.webhooks.pollIntervalMs, log);
     banking.startSweeper();
-    settlement.start();
+    if (options.settlementScheduler !== "manual") settlement.start();
+    ecash.startSweeper(log);
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), audit.checkpoint()]).catch(log);
     }, housekeepingIntervalMs).unref();
@@ -124,16 +178,23 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       async stop() {
         accepting = false;
         clearInterval(housekeeping);
+        clearTimeout(paymentTimers);
+        paymentTimers = undefined;
+        await paymentRun;
+        ecash.stop();
         await app.close();
         await settlement.close();
+        await webhooks.worker.stop();
         await banking.close();
         await connected.stop();
         await ledger.close();
         await audit.checkpoint().catch(log);
+        await keys.close();
         await database.close();
       },
     };
   } catch (error) {
+    await closeKeys().catch(() => {});
     await bank?.stop().catch(() => {});
     await database.close().catch(() => {});
     throw error;

@@ -2,7 +2,7 @@ import type { KeyObject } from "node:crypto";
 import { compactId } from "../compact-id.js";
 import { PkiError } from "../errors.js";
 import { endEntityValidityDaysMax } from "../limits.js";
-import type { CaKeyPair } from "../types.js";
+import type { Issuer } from "../types.js";
 import { loadIssuer } from "./issuer.js";
 import { spkiDerOf } from "./keys.js";
 import { normaliseSerialHex, randomSerialHex } from "./serial.js";
@@ -41,7 +41,7 @@ export function checkHttpUrl(value: unknown, what: string): string {
 }
 
 export interface EndEntityParams {
-  readonly issuer: CaKeyPair;
+  readonly issuer: Issuer;
   readonly subjectKey: KeyObject;
   readonly commonName: string;
   readonly sanUris: readonly string[];
@@ -79,7 +79,7 @@ export async function issueEndEntity(p: EndEntityParams): Promise<IssuedCertific
     ...window,
     extensions,
     authorityKeyIdHex: issuer.keyIdHex,
-    signingKey: issuer.privateKey,
+    signer: issuer.signer,
   });
   return { certificateDer, serialHex, compactId: compactId(certificateDer), ...window };
 }

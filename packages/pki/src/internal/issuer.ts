@@ -1,16 +1,18 @@
-import { KeyObject, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
 import { PkiError } from "../errors.js";
-import type { CaKeyPair } from "../types.js";
+import { checkSigner, softwareSigner } from "../signer.js";
+import type { Signer } from "../signer.js";
+import type { Issuer } from "../types.js";
 import { certificateFields, equalBytes } from "./cert-fields.js";
 import type { CertificateFields } from "./cert-fields.js";
-import { assertP256PrivateKey, keyIdentifier, spkiDerOf } from "./keys.js";
+import { keyIdentifier, spkiDerOf } from "./keys.js";
 import { spkiKeyBits } from "./cert-fields.js";
 import { x509 } from "./x509.js";
 
 /** An issuer checked once and opened up for signing. */
 export interface LoadedIssuer {
   readonly certificateDer: Uint8Array;
-  readonly privateKey: KeyObject;
+  readonly signer: Signer;
   readonly fields: CertificateFields;
   readonly certificate: x509.X509Certificate;
   readonly notBefore: Date;
@@ -45,13 +47,13 @@ export function extensionByOid<T extends x509.Extension>(
 
 /**
  * Checks that `issuer` is a CA this package can sign with: a parseable certificate with basicConstraints
- * cA = TRUE, keyUsage with `usage`, and a P-256 private key that belongs to it. Throws ERR_PKI_ISSUER.
+ * cA = TRUE, keyUsage with `usage`, and a P-256 private key (or Signer) that belongs to it. Throws ERR_PKI_ISSUER.
  */
-export function loadIssuer(issuer: CaKeyPair, usage: "keyCertSign" | "cRLSign" | "ocsp"): LoadedIssuer {
+export function loadIssuer(issuer: Issuer, usage: "keyCertSign" | "cRLSign" | "ocsp"): LoadedIssuer {
   if (typeof issuer !== "object" || issuer === null || !(issuer.certificateDer instanceof Uint8Array)) {
-    throw new PkiError("ERR_PKI_INVALID_INPUT", "issuer must be { certificateDer: Uint8Array, privateKey: KeyObject }");
+    throw new PkiError("ERR_PKI_INVALID_INPUT", "issuer must be { certificateDer, privateKey } or { certificateDer, signer }");
   }
-  assertP256PrivateKey(issuer.privateKey, "issuer.privateKey");
+  const signer = signerOf(issuer, "issuer");
   let fields: CertificateFields;
   let certificate: x509.X509Certificate;
   try {
@@ -61,8 +63,8 @@ export function loadIssuer(issuer: CaKeyPair, usage: "keyCertSign" | "cRLSign" |
   } catch (cause) {
     throw new PkiError("ERR_PKI_ISSUER", "issuer.certificateDer is not a parseable certificate", { cause });
   }
-  if (!equalBytes(spkiKeyBits(spkiDerOf(issuer.privateKey)), fields.subjectPublicKey)) {
-    throw new PkiError("ERR_PKI_ISSUER", "issuer.privateKey does not belong to issuer.certificateDer");
+  if (!equalBytes(spkiKeyBits(spkiDerOf(signer.publicKey)), fields.subjectPublicKey)) {
+    throw new PkiError("ERR_PKI_ISSUER", "the issuer's key does not belong to issuer.certificateDer");
   }
   const bc = extensionByOid(certificate.extensions, OID_BASIC_CONSTRAINTS, x509.BasicConstraintsExtension);
   if (bc === null || !bc.ca) throw new PkiError("ERR_PKI_ISSUER", "issuer certificate is not a CA (basicConstraints)");
@@ -76,7 +78,7 @@ export function loadIssuer(issuer: CaKeyPair, usage: "keyCertSign" | "cRLSign" |
   const keyIdHex = ski?.keyId ?? Buffer.from(keyIdentifier(fields.spki)).toString("hex");
   return {
     certificateDer: issuer.certificateDer,
-    privateKey: issuer.privateKey,
+    signer,
     fields,
     certificate,
     notBefore: certificate.notBefore,
@@ -84,4 +86,9 @@ export function loadIssuer(issuer: CaKeyPair, usage: "keyCertSign" | "cRLSign" |
     keyIdHex,
     pathLength: bc.pathLength,
   };
+}
+
+/** The Signer of a key pair or a SigningCa (ERR_PKI_INVALID_INPUT for anything else). */
+export function signerOf(issuer: Issuer, name: string): Signer {
+  return "signer" in issuer ? checkSigner(issuer.signer, `${name}.signer`) : softwareSigner(issuer.privateKey);
 }

@@ -1,5 +1,6 @@
-import type { KeyObject } from "node:crypto";
-import { keyIdentifier, signingCryptoKey } from "./keys.js";
+import type { Signer } from "../signer.js";
+import { keyIdentifier } from "./keys.js";
+import { x509SigningArguments } from "./x509-signing.js";
 import { x509 } from "./x509.js";
 
 export interface CertificateTemplate {
@@ -15,11 +16,12 @@ export interface CertificateTemplate {
   readonly extensions: readonly x509.Extension[];
   /** The issuer's key identifier (hex) for the AKI; null = self-signed, AKI = own SKI. */
   readonly authorityKeyIdHex: string | null;
-  readonly signingKey: KeyObject;
+  readonly signer: Signer;
 }
 
 /** Signs a v3 certificate with ECDSA P-256 / SHA-256 (RFC 5758 §3.2 ecdsa-with-SHA256). Returns the DER. */
 export async function signCertificate(t: CertificateTemplate): Promise<Uint8Array> {
+  const { signingKey, signingAlgorithm, crypto } = x509SigningArguments(t.signer);
   const skiHex = Buffer.from(keyIdentifier(t.subjectSpki)).toString("hex");
   const subject = new x509.Name(t.subject);
   const issuer = t.issuerNameDer === null ? subject : new x509.Name(t.issuerNameDer);
@@ -30,16 +32,14 @@ export async function signCertificate(t: CertificateTemplate): Promise<Uint8Arra
     notBefore: t.notBefore,
     notAfter: t.notAfter,
     publicKey: t.subjectSpki,
-    signingKey: await signingCryptoKey(t.signingKey),
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } as EcdsaParams,
+    signingKey,
+    signingAlgorithm,
     extensions: [
       ...t.extensions,
       // RFC 5280 §4.2.1.2 / §4.2.1.1: both non-critical, keyIdentifier form.
       new x509.SubjectKeyIdentifierExtension(skiHex),
       new x509.AuthorityKeyIdentifierExtension(t.authorityKeyIdHex ?? skiHex),
     ],
-  });
+  }, crypto);
   return new Uint8Array(certificate.rawData);
 }
-
-type EcdsaParams = x509.X509CertificateCreateParamsBase["signingAlgorithm"];

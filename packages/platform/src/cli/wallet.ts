@@ -13,7 +13,7 @@ import { formatAmount } from "../money.js";
  * machine; it is kept sealed (scrypt + AES-256-GCM) under the user's passphrase in a keystore
  * file, beside the device certificate and the platform certificates pinned at enrolment.
  */
-interface Keystore {
+export interface Keystore {
   version: 1;
   url: string;
   msisdn: string;
@@ -28,7 +28,7 @@ interface Keystore {
 export const defaultKeystorePath = join(homedir(), ".obol", "wallet.json");
 
 /** Secrets come from the environment (scripts, tests), else from a prompt. Never from arguments. */
-async function secret(envName: string, prompt: string): Promise<string> {
+export async function secret(envName: string, prompt: string): Promise<string> {
   const fromEnv = process.env[envName];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   if (!process.stdin.isTTY) throw new ObolError("ERR_USAGE", `set ${envName} or run in a terminal to be asked for it`);
@@ -50,7 +50,7 @@ async function api(url: string, method: string, path: string, body?: unknown, to
   return json;
 }
 
-async function login(url: string, msisdn: string): Promise<string> {
+export async function login(url: string, msisdn: string): Promise<string> {
   const password = await secret("OBOL_WALLET_PASSWORD", "password: ");
   return (await api(url, "POST", "/v1/auth/login", { msisdn, password })).token;
 }
@@ -73,7 +73,7 @@ export async function walletEnroll(options: { url: string; msisdn: string; code:
   return 0;
 }
 
-async function loadKeystore(path: string): Promise<Keystore> {
+export async function loadKeystore(path: string): Promise<Keystore> {
   const keystore = JSON.parse(await readFile(path, "utf8")) as Keystore;
   if (keystore.version !== 1) throw new ObolError("ERR_KEYSTORE", `unknown keystore version in ${path}`);
   return keystore;
@@ -90,7 +90,7 @@ export async function walletStatus(options: { keystore: string }): Promise<numbe
 }
 
 /** Sends one signed message and returns the platform-signed answer, verified with the pinned certificate. */
-async function send(keystore: Keystore, type: string, body: XmlNode[]): Promise<{ status: number; xml: string }> {
+export async function send(keystore: Keystore, type: string, body: XmlNode[]): Promise<{ status: number; xml: string }> {
   const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "keystore passphrase: ");
   const built = buildMessage({
     type, body, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)),
@@ -105,7 +105,7 @@ async function send(keystore: Keystore, type: string, body: XmlNode[]): Promise<
   return { status: response.status, xml: text };
 }
 
-async function openAnswer(keystore: Keystore, xml: string) {
+export async function openAnswer(keystore: Keystore, xml: string) {
   const platform = new X509Certificate(keystore.platform.signing);
   return openMessage(xml, {
     now: new Date(), replay: new MemoryReplayGuard({ now: () => Date.now() }),
@@ -113,7 +113,7 @@ async function openAnswer(keystore: Keystore, xml: string) {
   });
 }
 
-const nodes = (element: Parameters<typeof readNodes>[0]) => readNodes(element).filter((n): n is XmlNode => typeof n !== "string");
+export const nodes = (element: Parameters<typeof readNodes>[0]) => readNodes(element).filter((n): n is XmlNode => typeof n !== "string");
 
 export async function walletBalance(options: { keystore: string }): Promise<number> {
   const keystore = await loadKeystore(options.keystore);

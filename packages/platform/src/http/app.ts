@@ -9,12 +9,16 @@ import type { RouteContext } from "./context.js";
 import { createMetrics } from "./metrics.js";
 import { adminRoutes } from "./routes/admin.js";
 import { merchantRoutes } from "./routes/merchants.js";
+import { paymentRoutes } from "./routes/payments.js";
 import { opsRoutes } from "./routes/ops.js";
 import { pkiRoutes } from "./routes/pki.js";
 import { channelRoutes } from "./routes/channel.js";
 import { userRoutes } from "./routes/users.js";
+import { notificationRoutes } from "./routes/notifications.js";
+import { webhookRoutes } from "./routes/webhooks.js";
 import { bankingRoutes } from "./routes/banking.js";
 import { settlementRoutes } from "./routes/settlement.js";
+import { ecashRoutes } from "./routes/ecash.js";
 import { fieldErrorCodes } from "./schemas.js";
 
 export interface AppOptions {
@@ -93,9 +97,13 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(userRoutes(ctx), { prefix: "/v1" });
   await app.register(merchantRoutes(ctx), { prefix: "/v1" });
   await app.register(adminRoutes(ctx), { prefix: "/v1" });
+  await app.register(paymentRoutes(ctx), { prefix: "/v1" });
   await app.register(pkiRoutes(ctx));
   await app.register(channelRoutes(ctx.walletChannel));
+  await app.register(notificationRoutes(ctx), { prefix: "/v1" });
+  await app.register(webhookRoutes(ctx), { prefix: "/v1" });
   await app.register(bankingRoutes(ctx), { prefix: "/v1" });
   await app.register(settlementRoutes(ctx), { prefix: "/v1" });
+  await app.register(ecashRoutes(ctx), { prefix: "/v1" });
   return app;
 }

@@ -1,36 +1,40 @@
 /**
- * Ledger business codes (TransferInput.code): what kind of movement a transfer is. One list for every
- * module, so reports (settlement breakdowns, history) name movements the same way. Codes are stable
- * and never reused.
+ * Business codes of ledger transfers (TransferInput.code), one table for every module, so reports
+ * (settlement, reconciliation, history) can tell movements apart. A code is never reused.
  */
 export const ledgerCodes = {
-  /** wallet → wallet */
   p2p: 1,
-  /** bank clearing → wallet */
   topUp: 2,
-  /** wallet → bank clearing */
   withdrawal: 3,
-  /** payer's funding (wallet or bank clearing) → merchant balance, gross */
+  /** Payer → merchant, the payment amount net of the fee. */
   paymentCapture: 10,
-  /** merchant balance → platform revenue */
+  /** Payer → platform revenue, the platform's fee on a payment. */
   paymentFee: 11,
-  /** merchant balance → payer's wallet */
+  /** Merchant → payer, a (partial) refund of a captured payment. */
   refund: 12,
-  /** payer → escrow, as a pending transfer */
+  /** Payer → merchant, pending: escrowed funds. */
   escrowHold: 13,
-  /** escrow → merchant balance */
+  /** Posts (all or part of) an escrow hold to the merchant. */
   escrowRelease: 14,
-  /** escrow → payer */
+  /** Voids an escrow hold: the funds go back to the payer. */
   escrowRefund: 15,
-  /** merchant balance → bank clearing: a settlement batch paid to the merchant's bank account */
+  /** Bank-funded payment: bank clearing → payer's wallet, immediately spent by the payment. */
+  bankFunding: 16,
+  /** Merchant balance → bank clearing, paid out to the merchant's bank account. */
   settlementPayout: 20,
+  /** User's wallet → e-cash escrow: the reservation made for a withdrawal (W1), its post and its void. */
+  ecashWithdrawal: 30,
+  /** E-cash escrow → merchant balance, a deposit the user confirmed (D3 ACCEPT). */
+  ecashSettlement: 31,
+  /** E-cash escrow → user's wallet, what is left of a token after its expiry and deposit grace. */
+  ecashExpiryRefund: 32,
 } as const;
 
 export type LedgerCodeName = keyof typeof ledgerCodes;
 
 const names = new Map<number, LedgerCodeName>(Object.entries(ledgerCodes).map(([name, code]) => [code, name as LedgerCodeName]));
 
-/** The name of a code, or "code_<n>" for one this list does not know. */
+/** The name of a code (reports), or "code_<n>" for one this table does not know. */
 export function ledgerCodeName(code: number): string {
   return names.get(code) ?? `code_${code}`;
 }

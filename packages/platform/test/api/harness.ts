@@ -25,6 +25,8 @@ export interface Reply {
   /** The parsed JSON body, or undefined when the body is not JSON. */
   body: any;
   text: string;
+  /** The body's bytes (binary answers). */
+  bytes: Uint8Array;
 }
 
 export interface CallOptions {
@@ -33,6 +35,8 @@ export interface CallOptions {
   json?: unknown;
   /** A raw body, sent as is (with the content-type given in headers, application/json by default). */
   raw?: string;
+  /** A binary body, sent as application/octet-stream unless headers say otherwise. */
+  binary?: Uint8Array;
   /** An Idempotency-Key; `idem: true` makes a fresh random one. */
   idem?: string | true;
   headers?: Record<string, string>;
@@ -72,12 +76,14 @@ export interface Party {
 export interface HarnessOptions {
   env?: NodeJS.ProcessEnv;
   logger?: FastifyBaseLogger | false;
+  /** "manual": the webhook worker sends only when the test calls runDue. */
+  webhookWorker?: "timer" | "manual";
 }
 
 export async function openHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new ManualClock();
   const config = loadConfig({ DATABASE_URL: "", ...options.env });
-  const platform = await createPlatform(config, { logger: options.logger ?? false, memory: true, clock: clock.read });
+  const platform = await createPlatform(config, { logger: options.logger ?? false, memory: true, clock: clock.read, ...(options.webhookWorker ? { webhookWorker: options.webhookWorker } : {}) });
   const demo = (await seedDemoData(platform.services))!;
   const errorCodes = new Map<string, string>();
   const statuses = new Map<number, string>();
@@ -87,10 +93,14 @@ export async function openHarness(options: HarnessOptions = {}): Promise<Harness
     const headers: Record<string, string> = {};
     if (o.token !== undefined) headers.authorization = `Bearer ${o.token}`;
     if (o.idem !== undefined) headers["idempotency-key"] = o.idem === true ? randomUUID() : o.idem;
-    let payload: string | undefined;
+    let payload: string | Buffer | undefined;
     if (o.json !== undefined) payload = JSON.stringify(o.json);
     if (o.raw !== undefined) payload = o.raw;
     if (payload !== undefined) headers["content-type"] = "application/json";
+    if (o.binary !== undefined) {
+      payload = Buffer.from(o.binary);
+      headers["content-type"] = "application/octet-stream";
+    }
     Object.assign(headers, o.headers);
     const response = await platform.app.inject({ method: method as "GET", url, headers, ...(payload === undefined ? {} : { payload }) });
     let body: any;
@@ -104,7 +114,7 @@ export async function openHarness(options: HarnessOptions = {}): Promise<Harness
     if (typeof response.headers["x-request-id"] !== "string" || response.headers["x-request-id"] === "") missingRequestId.push(label);
     const code = body?.error?.code;
     if (typeof code === "string" && !errorCodes.has(code)) errorCodes.set(code, label);
-    return { status: response.statusCode, headers: response.headers, body, text: response.body };
+    return { status: response.statusCode, headers: response.headers, body, text: response.body, bytes: new Uint8Array(response.rawPayload) };
   };
 
   const login = async (msisdn: string, password: string): Promise<string> => {

@@ -19,7 +19,7 @@ let clearing: string;
 let payer: { id: string; msisdn: string; token: string; wallet: string };
 
 before(async () => {
-  h = await openBanked({ OBOL_SETTLEMENT_INTERVAL: "1s" });
+  h = await openBanked();
   const ledger = h.platform.services.ledger;
   merchantBalance = (await ledger.accountsOf("merchant", h.demo.merchant.id)).find((a) => a.kind === merchantBalanceKind)!.id;
   revenue = (await ledger.platformAccount("platform_revenue", h.currency, randomUUID)).id;
@@ -61,9 +61,12 @@ async function reconciliation(): Promise<ReconciliationReport> {
   return reply.body;
 }
 
-async function nextPeriod(): Promise<void> {
-  const now = Date.now();
-  await new Promise((resolve) => setTimeout(resolve, 1_000 - (now % 1_000) + 20));
+/** Periods after the one the admin run settled (the last ended day), one second each, in order. */
+let periodEnd = 0;
+async function settleNextPeriod() {
+  periodEnd += 1_000;
+  const merchant = (await h.platform.services.parties.merchantById(h.demo.merchant.id))!;
+  return (await h.platform.services.settlement.settle(merchant, h.currency, { start: periodEnd - 1_000, end: periodEnd }))!;
 }
 
 describe("settlement", () => {
@@ -80,12 +83,12 @@ describe("settlement", () => {
     await payment(10_000n, 250n);
     await payment(5_000n, 125n);
     await refund(1_000n);
-    await nextPeriod();
     const token = await adminToken();
     const run = await h.call("POST", "/v1/admin/settlements/run", { token });
     assert.equal(run.status, 200, JSON.stringify(run.body));
     const batch = run.body.settlements.find((s: { merchantId: string }) => s.merchantId === h.demo.merchant.id);
     assert.equal(batch.state, "paid", JSON.stringify(batch));
+    periodEnd = Date.parse(batch.period.end);
     assert.equal(batch.payout, String(10_000 + 5_000 - 250 - 125 - 1_000));
     assert.deepEqual(batch.breakdown.map((l: { code: number; net: string; count: number }) => [l.code, l.net, l.count]), [[10, "15000", 2], [11, "-375", 2], [12, "-1000", 1]]);
     assert.equal(await h.bankBalance(merchantAccount), 13_625n);
@@ -110,9 +113,7 @@ describe("settlement", () => {
 
   test("the next period's batch starts where the last one ended and shows its payout (code 20)", async () => {
     await payment(2_000n, 50n);
-    await nextPeriod();
-    const batches = await h.platform.services.settlement.runDue();
-    const batch = batches.find((b) => b.merchantId === h.demo.merchant.id)!;
+    const batch = await settleNextPeriod();
     assert.equal(batch.state, "paid");
     assert.equal(batch.openingBalance, 13_625n);
     assert.deepEqual(batch.breakdown.map((l) => [l.code, l.credits - l.debits]), [[10, 2_000n], [11, -50n], [20, -13_625n]]);
@@ -123,13 +124,11 @@ describe("settlement", () => {
   test("a payout the bank declines fails the batch and releases the hold; the next batch pays it", async () => {
     await payment(3_000n, 0n);
     h.bank.faults.set([{ fault: "decline", kinds: ["credit"], count: 1, reason: "AC04" }]);
-    await nextPeriod();
-    const failed = (await h.platform.services.settlement.runDue()).find((b) => b.merchantId === h.demo.merchant.id)!;
+    const failed = await settleNextPeriod();
     assert.deepEqual([failed.state, failed.reason], ["failed", "AC04"]);
     const held = await h.platform.services.ledger.account(merchantBalance);
     assert.equal(held!.debitsPending, 0n);
-    await nextPeriod();
-    const paid = (await h.platform.services.settlement.runDue()).find((b) => b.merchantId === h.demo.merchant.id)!;
+    const paid = await settleNextPeriod();
     assert.deepEqual([paid.state, paid.amount], ["paid", 3_000n]);
     assert.equal(await h.bankBalance(merchantAccount), 18_575n);
   });

@@ -49,7 +49,7 @@ export function pkiRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     app.post("/v1/pki/enrol", {
       schema: {
-        tags: ["pki"], summary: "Enrol a device: the user's CSR (P-256) and enrolment code give a certificate", security: bearer,
+        tags: ["pki"], summary: "Enrol a device: the user's CSR (P-256; RSA 2048-4096 where legacy RSA devices are enabled) and enrolment code give a certificate", security: bearer,
         body: z.strictObject({ code: z.string().min(12).max(20), csr: z.string().min(16).max(2 * csrBytesMax).meta({ description: "PKCS#10, PEM or base64 DER" }) }),
       },
     }, async (request, reply) => {

@@ -1,5 +1,5 @@
 import { randomBytes, X509Certificate } from "node:crypto";
-import { buildMessage, isXmlError, openMessage, readNodes, requestDigestOf, signReceipt, type OpenedMessage, type XmlNode } from "@obol/xml";
+import { buildMessage, isXmlError, openMessage, readNodes, requestDigestOf, signReceipt, type OpenedMessage, type Receipt, type XmlNode } from "@obol/xml";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import type { LedgerService } from "../ledger/index.js";
@@ -15,6 +15,20 @@ const historyEntriesMax = 50;
 
 export type ChannelAnswer = { ok: true; status: number; xml: string } | { ok: false; code: ApiErrorCode; detail?: string };
 
+/**
+ * A message type that another module serves over the wallet channel (e.g. payments' confirmation).
+ * It receives only what the channel verified: the signer's user and the signed body.
+ */
+export interface WalletOperation {
+  /** What business record the message is about, kept with its bytes (non-repudiation). */
+  businessRef?(body: XmlNode[]): string | null;
+  handle(input: {
+    opened: OpenedMessage; user: User; body: XmlNode[];
+    reply(type: string, status: number, body: XmlNode[]): ChannelAnswer;
+    receipt(receipt: Omit<Receipt, "requestDigest">): ChannelAnswer & { ok: true };
+  }): Promise<ChannelAnswer>;
+}
+
 const xmlErrorCodes: Record<string, ApiErrorCode> = {
   ERR_XML_MALFORMED: "ERR_MESSAGE_MALFORMED",
   ERR_XML_FORBIDDEN_CONSTRUCT: "ERR_MESSAGE_MALFORMED",
@@ -22,7 +36,7 @@ const xmlErrorCodes: Record<string, ApiErrorCode> = {
   ERR_XML_SIGNATURE_INVALID: "ERR_MESSAGE_SIGNATURE",
   ERR_XML_SIGNATURE_MISSING: "ERR_MESSAGE_SIGNATURE",
   ERR_XML_SIGNATURE_STRUCTURE: "ERR_MESSAGE_SIGNATURE",
-  ERR_XML_ALGORITHM: "ERR_MESSAGE_SIGNATURE",
+  ERR_XML_ALGORITHM: "ERR_MESSAGE_ALGORITHM",
   ERR_XML_STALE: "ERR_MESSAGE_STALE",
   ERR_XML_REPLAY: "ERR_MESSAGE_REPLAY",
   ERR_XML_DECRYPT_FAILED: "ERR_MESSAGE_DECRYPT_FAILED",
@@ -34,14 +48,22 @@ const xmlErrorCodes: Record<string, ApiErrorCode> = {
  * (compact certificate id in ds:KeyName) and only while its certificate validates (chain, dates,
  * key usage, revocation). The exact bytes of every accepted message and of every signed answer
  * are kept. Answers are signed by the platform.
+ *
+ * Signature algorithms: ECDSA-SHA256 from P-256 device certificates; RSA-SHA256 only with legacyRsaDevices
+ * and only from RSA device certificates. The algorithm follows the certificate's key (@obol/xml refuses a
+ * SignatureMethod that does not fit the trusted key, both ways: ERR_MESSAGE_ALGORITHM), and with the setting
+ * off an RSA certificate is not trusted at all, whatever the message claims.
  */
 export class WalletChannel {
   constructor(private readonly deps: {
     pki: PkiService; store: ChannelStore; wallet: WalletService; parties: PartiesService; ledger: LedgerService; clock: () => number;
+    operations?: Record<string, WalletOperation>;
+    legacyRsaDevices?: boolean;
   }) {}
 
   async handle(bytes: Uint8Array): Promise<ChannelAnswer> {
     const { pki, store, clock } = this.deps;
+    const legacyRsa = this.deps.legacyRsaDevices === true;
     let signerCertificate: StoredCertificate | undefined;
     let rejected: ApiErrorCode | undefined;
     let opened: OpenedMessage;
@@ -54,11 +76,14 @@ export class WalletChannel {
           if (found === undefined) { rejected = "ERR_CERTIFICATE_UNKNOWN"; return undefined; }
           const validation = await pki.validate(found.certificateDer);
           if (!validation.ok) { rejected = "ERR_CERTIFICATE_REJECTED"; return undefined; }
+          const certificate = new X509Certificate(found.certificateDer);
+          if (certificate.publicKey.asymmetricKeyType === "rsa" && !legacyRsa) { rejected = "ERR_MESSAGE_ALGORITHM"; return undefined; }
           signerCertificate = found;
-          return new X509Certificate(found.certificateDer);
+          return certificate;
         },
         replay: { seen: async (nonce, messageId, expiresAt) => !(await store.firstSighting(nonce, messageId, expiresAt.getTime() - clock())) },
         decryptionKeys: { privateKey: pki.keys.encryption.privateKey },
+        allowRsaSha256: legacyRsa,
       });
     } catch (error) {
       if (rejected !== undefined) return { ok: false, code: rejected };
@@ -71,7 +96,8 @@ export class WalletChannel {
     if (user === undefined || user.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
 
     const body = readNodes(opened.body).filter((n): n is XmlNode => typeof n !== "string");
-    const businessRef = opened.type === "wallet.transfer" ? this.transferId(user, body) : null;
+    const operation = this.operation(opened.type);
+    const businessRef = opened.type === "wallet.transfer" ? this.transferId(user, body) : operation?.businessRef?.(body) ?? null;
     await store.keep({ messageId: opened.messageId, direction: "in", type: opened.type, partyType: "user", partyId: user.id, certificateSerial: certificate.serial, businessRef, bytes });
 
     const answer = await this.dispatch(opened, user, body);
@@ -104,8 +130,15 @@ export class WalletChannel {
       }
       case "wallet.transfer":
         return this.transfer(opened, user, body);
-      default:
-        return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
+      default: {
+        const operation = this.operation(opened.type);
+        if (operation === undefined) return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
+        return operation.handle({
+          opened, user, body,
+          reply: (type, status, replyBody) => this.reply(type, status, replyBody),
+          receipt: (receipt) => ({ ok: true, status: 201, xml: this.receipt({ ...receipt, requestDigest: requestDigestOf(opened.signedXml) }) }),
+        });
+      }
     }
   }
 
@@ -128,13 +161,22 @@ export class WalletChannel {
     if (!outcome.ok) {
       return this.reply("wallet.transfer.refused", 422, [{ name: "Refusal", attributes: { Code: outcome.code, IdempotencyKey: key, RequestDigest: requestDigestOf(opened.signedXml) } }]);
     }
-    const { keys } = this.deps.pki;
-    const xml = signReceipt({
+    const xml = this.receipt({
       transactionId: outcome.value.transferId, status: "completed", amountMinor: outcome.value.amount, currency: outcome.value.currency,
       payer: outcome.value.from ?? "", payee: outcome.value.to ?? "", completedAt: new Date(outcome.value.createdAt),
       requestDigest: requestDigestOf(opened.signedXml),
-    }, { platformKey: keys.signing.privateKey, platformCertificate: new X509Certificate(keys.signing.certificateDer), now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)) });
+    });
     return { ok: true, status: 201, xml };
+  }
+
+  private operation(type: string): WalletOperation | undefined {
+    const operations = this.deps.operations;
+    return operations !== undefined && Object.hasOwn(operations, type) ? operations[type] : undefined;
+  }
+
+  private receipt(receipt: Receipt): string {
+    const { keys } = this.deps.pki;
+    return signReceipt(receipt, { platformKey: keys.signing.privateKey, platformCertificate: new X509Certificate(keys.signing.certificateDer), now: new Date(this.deps.clock()), random: (n) => new Uint8Array(randomBytes(n)) });
   }
 
   /** A platform-signed answer. Refusals are signed too: the user can prove what the platform said. */

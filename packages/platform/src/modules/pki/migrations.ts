@@ -47,4 +47,17 @@ CREATE TABLE pki_crl_state (
 INSERT INTO pki_crl_state (id, crl_number) VALUES (1, 0);
 `;
 
-export const pkiMigrations: Migration[] = [{ module: "pki", name: "0001_init", sql: init }];
+/**
+ * A key may be held in a PKCS#11 token instead (the issuing CA key after `obol pki hsm-init`): then the row
+ * keeps the key's RFC 7512 URI (token and object labels, never the PIN) and no sealed key. Exactly one of the two.
+ */
+const tokenKeys = `
+ALTER TABLE pki_keys ALTER COLUMN sealed_private_key DROP NOT NULL;
+ALTER TABLE pki_keys ADD COLUMN token_key_uri text CHECK (char_length(token_key_uri) <= 512);
+ALTER TABLE pki_keys ADD CONSTRAINT pki_keys_key_held_once CHECK ((sealed_private_key IS NULL) <> (token_key_uri IS NULL));
+`;
+
+export const pkiMigrations: Migration[] = [
+  { module: "pki", name: "0001_init", sql: init },
+  { module: "pki", name: "0002_token_keys", sql: tokenKeys },
+];

@@ -1,5 +1,5 @@
 import {
-  buildCrl, buildOcspResponse, issueDeviceCertificate, parseOcspRequest, validateCertificate,
+  buildCrl, buildOcspResponse, isPkiError, issueDeviceCertificate, parseCsr, parseOcspRequest, validateCertificate,
   type CertificateStatus, type RevocationReason, type ValidationResult,
 } from "@obol/pki";
 import { sql, type Kysely } from "kysely";
@@ -24,9 +24,21 @@ export interface StoredCertificate {
 
 export type EnrolOutcome =
   | { ok: true; certificate: StoredCertificate }
-  | { ok: false; code: "ERR_ENROLMENT_CODE_INVALID" | "ERR_ENROLMENT_CODE_EXPIRED" | "ERR_ENROLMENT_CODE_LOCKED" | "ERR_CSR_INVALID" };
+  | { ok: false; code: "ERR_ENROLMENT_CODE_INVALID" | "ERR_ENROLMENT_CODE_EXPIRED" | "ERR_ENROLMENT_CODE_LOCKED" | "ERR_CSR_INVALID" | "ERR_CSR_KEY_UNSUPPORTED" };
+
+export interface PkiPolicy {
+  /** Legacy devices: enrol RSA 2048-4096 device keys too (OBOL_LEGACY_RSA_DEVICES). */
+  legacyRsaDevices: boolean;
+}
 
 interface Row { serial: string; compact_id: string; party_type: PartyType; party_id: string; certificate: Uint8Array; not_after: Date; revoked_at: Date | null; revocation_reason: RevocationReason | null }
+
+/** The API code for a PkiError about the request; undefined for anything else. */
+function csrRefusal(error: unknown): "ERR_CSR_INVALID" | "ERR_CSR_KEY_UNSUPPORTED" | undefined {
+  if (isPkiError(error, "ERR_PKI_CSR_KEY")) return "ERR_CSR_KEY_UNSUPPORTED";
+  if (isPkiError(error) && (error.code.startsWith("ERR_PKI_CSR") || error.code === "ERR_PKI_INVALID_INPUT")) return "ERR_CSR_INVALID";
+  return undefined;
+}
 
 function stored(row: Row): StoredCertificate {
   return { serial: row.serial, compactId: row.compact_id, partyType: row.party_type, partyId: row.party_id, certificateDer: new Uint8Array(row.certificate), notAfter: new Date(row.not_after), revokedAt: row.revoked_at === null ? null : new Date(row.revoked_at) };
@@ -43,12 +55,23 @@ export class PkiService {
   constructor(
     private readonly db: Kysely<any>, private readonly clock: () => number, readonly keys: PlatformKeys,
     private readonly urls: { ocspUrl: string; crlUrl: string }, private readonly audit: AuditService,
+    readonly policy: PkiPolicy = { legacyRsaDevices: false },
   ) {
     this.codes = new EnrolmentCodes(db, clock);
   }
 
-  /** Checks the enrolment code and issues a certificate for the CSR's key, in one transaction. */
+  /**
+   * Checks the enrolment code and issues a certificate for the CSR's key, in one transaction. The CSR is
+   * checked first, so a bad request does not use the code up.
+   */
   async enrol(input: { partyType: PartyType; partyId: string; msisdn?: string; code: string; csrDer: Uint8Array }): Promise<EnrolOutcome> {
+    try {
+      parseCsr(input.csrDer, { allowRsa: this.policy.legacyRsaDevices });
+    } catch (error) {
+      const refused = csrRefusal(error);
+      if (refused === undefined) throw error;
+      return { ok: false, code: refused };
+    }
     return this.db.transaction().execute(async (trx) => {
       const check = await this.codes.consume(input.partyType, input.partyId, input.code, trx);
       if (!check.ok) return check;
@@ -57,10 +80,12 @@ export class PkiService {
         issued = await issueDeviceCertificate({
           issuer: this.keys.issuing, csrDer: input.csrDer, partyType: input.partyType, partyId: input.partyId,
           ...(input.msisdn !== undefined ? { msisdn: input.msisdn } : {}), now: new Date(this.clock()), validityDays: deviceValidityDays, ...this.urls,
+          allowRsa: this.policy.legacyRsaDevices,
         });
       } catch (error) {
-        if ((error as { code?: string }).code?.startsWith("ERR_PKI_CSR") || (error as { code?: string }).code === "ERR_PKI_INVALID_INPUT") return { ok: false, code: "ERR_CSR_INVALID" } as const;
-        throw error;
+        const refused = csrRefusal(error);
+        if (refused === undefined) throw error;
+        return { ok: false, code: refused };
       }
       await sql`INSERT INTO pki_certificates (serial, compact_id, party_type, party_id, certificate, not_before, not_after)
                 VALUES (${issued.serialHex}, ${issued.compactId}, ${input.partyType}, ${input.partyId}::uuid, ${Buffer.from(issued.certificateDer)}, ${issued.notBefore}, ${issued.notAfter})`.execute(trx);
