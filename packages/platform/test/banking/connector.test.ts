@@ -251,6 +251,15 @@ describe("the API of other modules", () => {
     assert.deepEqual(await banking.linkedAccount(c.id, h.currency), { ...(await banking.linkedAccount(c.id, h.currency))!, canDebit: true, currency: h.currency });
   });
 
+  test("free text from callers is made fit for the bank: control characters go, length is cut by code point", async () => {
+    const c = await customer();
+    const remittance = `Order\t#7\n${"😀".repeat(200)}`;
+    const applied = await h.platform.services.banking.debitUser({ operationId: randomUUID(), userId: c.id, currency: h.currency, amount: 10n, purpose: "payment", remittance });
+    assert.equal(applied.status, "applied");
+    const [entry] = (await h.bank.books.entries(c.account)).slice(-1);
+    assert.equal(entry!.amount, -10n);
+  });
+
   test("two identical top-ups at once: one operation, one debit", async () => {
     const c = await customer();
     const idem = randomUUID();

@@ -207,7 +207,7 @@ export class BankingService {
     const link = await this.d.store.insertLink({ id: randomUUID(), partyType: "merchant", partyId: merchant.id, currency: input.currency, accountNumber: input.accountNumber, method: "name" });
     const exchange = await client.link({
       header: client.header(`K${link.id.replaceAll("-", "").toUpperCase()}`), linkId: bankLinkIdOf(link.id), currency: input.currency,
-      accountNumber: input.accountNumber, holderName: merchant.legalName.slice(0, 70),
+      accountNumber: input.accountNumber, holderName: plainText(merchant.legalName, 70) || "-",
     });
     return this.linkAnswer(link, exchange, "start");
   }
@@ -315,7 +315,7 @@ export class BankingService {
       const ids = bankIdsOf(r.operationId, kind);
       op = await this.d.store.createOperation({
         id: r.operationId, kind, purpose: r.purpose, partyType: party.type, partyId: party.id, linkId: link.id, currency: r.currency, amount: r.amount,
-        remittance: (r.remittance ?? `Obol ${r.purpose.replaceAll("_", " ")}`).slice(0, remittanceMax), ...ids, ownLedger,
+        remittance: plainText(r.remittance ?? "", remittanceMax) || `Obol ${r.purpose.replaceAll("_", " ")}`, ...ids, ownLedger,
         nextAttemptAt: new Date(this.d.clock()),
       });
     }
@@ -649,6 +649,12 @@ function linkView(link: BankLink): BankLinkView {
     status: link.status === "pending" ? "awaiting_code" : link.status, holderName: link.holderName, attemptsLeft: link.attemptsLeft,
     reason: link.reason, createdAt: link.createdAt.toISOString(),
   };
+}
+
+/** Free text for a bank message field: no control characters (ISO Max140Text/Max70Text), trimmed to `max`. */
+function plainText(text: string, max: number): string {
+  // By code point, so a cut never splits a surrogate pair.
+  return Array.from(text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim()).slice(0, max).join("").trim();
 }
 
 function mask(accountNumber: string): string {
