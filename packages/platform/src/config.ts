@@ -4,6 +4,7 @@ import { ObolError } from "./errors/obol-error.js";
 import { parseFailpoints } from "./failpoints.js";
 import { isIsoCurrency } from "./money.js";
 import { loadBankSettings, type BankSettings } from "./modules/banking/settings.js";
+import { loadSettlementSettings, type SettlementSettings } from "./modules/settlement/settings.js";
 import { loadEcashConfig, type EcashConfig } from "./modules/ecash/config.js";
 
 export interface Config {
@@ -28,6 +29,8 @@ export interface Config {
   legacyRsaDevices: boolean;
   /** The bank connector (OBOL_BANK_*; modules/banking/settings.ts). */
   bank: BankSettings;
+  /** Settlement batches (OBOL_SETTLEMENT_INTERVAL). */
+  settlement: SettlementSettings;
   /** Self-verified e-cash (OBOL_ECASH_*, see modules/ecash/config.ts). */
   ecash: EcashConfig;
   limits: {
@@ -101,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: { production?: boo
     pkcs11: pkcs11Settings(env),
     legacyRsaDevices: booleanSetting(env, "OBOL_LEGACY_RSA_DEVICES"),
     bank: loadBankSettings(env, production),
+    settlement: loadSettlementSettings(env),
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.OBOL_DATA_DIR ?? "./data",
     currencies,

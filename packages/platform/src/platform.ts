@@ -41,6 +41,8 @@ import { openBankEndpoint, type BankEndpoint, type BankEndpointOverride } from "
 import { bankingMigrations } from "./modules/banking/migrations.js";
 import { BankingService } from "./modules/banking/service.js";
 import { BankingStore } from "./modules/banking/store.js";
+import { settlementMigrations } from "./modules/settlement/migrations.js";
+import { SettlementService } from "./modules/settlement/service.js";
 import { ecashMigrations } from "./modules/ecash/migrations.js";
 import { EcashService } from "./modules/ecash/service.js";
 
@@ -50,7 +52,7 @@ export const allMigrations: Migration[] = [
   ...paymentsMigrations,
   ...notificationsMigrations,
   ...webhooksMigrations,
-  ...bankingMigrations,
+  ...bankingMigrations, ...settlementMigrations,
   ...ecashMigrations,
 ];
 
@@ -70,6 +72,8 @@ export interface PlatformOptions {
   sealedIssuingKeyAllowed?: boolean;
   /** A bank to use instead of the configured one (tests: an in-process reference bank). */
   bank?: BankEndpointOverride;
+  /** "manual": no settlement timer; the caller runs settlements (tests). */
+  settlementScheduler?: "auto" | "manual";
 }
 
 export interface Platform {
@@ -124,6 +128,9 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
       bankTransferAmountMax: config.limits.bankTransferAmountMax, clock, onError: (error) => app.log.error({ err: error }, "bank connector"),
     });
+    const settlement = new SettlementService({
+      db, ledger, parties, banking, settings: config.settlement, currencies: config.currencies, clock, onError: (error) => app.log.error({ err: error }, "settlement"),
+    });
     const notifications = new NotificationsService(db, clock);
     const sealer = await WebhookSecretSealer.open(db, passphrase);
     const webhooks = new WebhooksService({
@@ -146,6 +153,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       notifications,
       webhooks,
       banking,
+      settlement,
       ecash,
       walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, sessionKeys, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
     };
@@ -161,6 +169,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref();
     if (options.webhookWorker !== "manual") webhooks.worker.start(config.webhooks.pollIntervalMs, log);
     banking.startSweeper();
+    if (options.settlementScheduler !== "manual") settlement.start();
     ecash.startSweeper(log);
     const housekeeping = setInterval(() => {
       Promise.all([idempotency.purgeExpired(), auth.purgeExpired(), channel.purgeExpiredNonces(), sessionKeys.purgeExpired(), audit.checkpoint()]).catch(log);
@@ -178,6 +187,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
         await paymentRun;
         ecash.stop();
         await app.close();
+        await settlement.close();
         await webhooks.worker.stop();
         await banking.close();
         await connected.stop();

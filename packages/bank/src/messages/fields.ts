@@ -22,10 +22,10 @@ export const dateTimePattern = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 export const codePattern = /^[A-Z0-9]{4}$/;
 /** E.164. */
 export const msisdnPattern = /^\+[1-9][0-9]{7,14}$/;
-/** Max140Text without control characters (remittance information). */
-export const narrativePattern = /^[^\u0000-\u001f\u007f]{1,140}$/;
+/** Max140Text without control characters (remittance information), counted in code points. */
+export const narrativePattern = /^[^\u0000-\u001f\u007f]{1,140}$/u;
 /** Max70Text without control characters (names). */
-export const namePattern = /^[^\u0000-\u001f\u007f]{1,70}$/;
+export const namePattern = /^[^\u0000-\u001f\u007f]{1,70}$/u;
 /** The one-time code of an account link: six digits. */
 export const linkCodePattern = /^[0-9]{6}$/;
 /** The envelope MessageId a report answers (a lowercase UUID). */

@@ -4,8 +4,8 @@ import { startBank } from "@obol/bank";
 import { ObolError } from "../errors/obol-error.js";
 import { adminCreate } from "./admin.js";
 import { runDemo } from "./demo.js";
+import { auditVerify, bankReconcile, ledgerVerify, migrateOnly, start } from "./start.js";
 import { pkiHsmInit } from "./pki.js";
-import { auditVerify, ledgerVerify, migrateOnly, start } from "./start.js";
 import { merchantAction, merchantGet, merchantList, merchantRefund, merchantRequest } from "./merchant.js";
 import { walletConfirm, walletDecline, walletDispute, walletInbox, walletPayments, walletReceived } from "./wallet-payments.js";
 import { ecashCommand, ecashUsage } from "./ecash.js";
@@ -41,6 +41,7 @@ Usage:
   obol merchant ship --payment ID | cancel --payment ID
       (merchant API key: OBOL_MERCHANT_API_KEY; --url defaults to OBOL_URL or http://127.0.0.1:3000)
   obol bank start                                 run the reference bank (its own process and database; OBOL_BANK_* variables)
+  obol bank reconcile [--currency KES]            the clearing account against the bank's statement; exit 1 on any mismatch
 ${ecashUsage}
 
 Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
@@ -151,7 +152,8 @@ async function main(argv: string[]): Promise<number> {
       }
     }
     case "bank":
-      if (sub !== "start") throw new ObolError("ERR_USAGE", "usage: obol bank start");
+      if (sub === "reconcile") return bankReconcile(overrides, values.currency);
+      if (sub !== "start") throw new ObolError("ERR_USAGE", "usage: obol bank start|reconcile");
       return startBank(process.env);
     case "audit":
       if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");

@@ -139,3 +139,22 @@ export async function auditVerify(overrides: Overrides): Promise<number> {
     await platform.stop();
   }
 }
+
+/** `obol bank reconcile`: the clearing account against the bank's statement; exits 1 on any mismatch. */
+export async function bankReconcile(overrides: Overrides, currency: string | undefined): Promise<number> {
+  const platform = await openPlatform(loadConfig(process.env, overrides), { logger: false });
+  try {
+    const chosen = currency ?? platform.config.currencies[0]!;
+    const report = await platform.services.banking.reconcile(chosen);
+    if (typeof report === "string") {
+      console.error(`obol: cannot reconcile: ${report}`);
+      return 1;
+    }
+    console.log(`${chosen}: ${report.ledgerLines} clearing postings, ${report.bankLines} bank entries; matched ${report.matched}, offsetting ${report.offsetting}; mismatches: ${report.mismatches.length}`);
+    console.log(`  the ledger says the bank holds ${report.ledgerBalance}; the bank's statement says ${report.bankBalance}`);
+    for (const m of report.mismatches) console.log(`  ${m.kind} ${m.reference ?? "(no bank reference)"}: ledger ${JSON.stringify(m.ledger, big)} bank ${JSON.stringify(m.bank, big)}`);
+    return report.mismatches.length === 0 && report.ledgerBalance === report.bankBalance ? 0 : 1;
+  } finally {
+    await platform.stop();
+  }
+}

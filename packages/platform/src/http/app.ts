@@ -17,6 +17,7 @@ import { userRoutes } from "./routes/users.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { bankingRoutes } from "./routes/banking.js";
+import { settlementRoutes } from "./routes/settlement.js";
 import { ecashRoutes } from "./routes/ecash.js";
 import { fieldErrorCodes } from "./schemas.js";
 
@@ -102,6 +103,7 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   await app.register(notificationRoutes(ctx), { prefix: "/v1" });
   await app.register(webhookRoutes(ctx), { prefix: "/v1" });
   await app.register(bankingRoutes(ctx), { prefix: "/v1" });
+  await app.register(settlementRoutes(ctx), { prefix: "/v1" });
   await app.register(ecashRoutes(ctx), { prefix: "/v1" });
   return app;
 }

@@ -12,6 +12,7 @@ import type { WalletService } from "../modules/wallet/service.js";
 import type { NotificationsService } from "../modules/notifications/service.js";
 import type { WebhooksService } from "../modules/webhooks/service.js";
 import type { BankingService } from "../modules/banking/service.js";
+import type { SettlementService } from "../modules/settlement/service.js";
 import type { EcashService } from "../modules/ecash/service.js";
 import type { CallerResolver } from "./caller.js";
 
@@ -37,5 +38,7 @@ export interface RouteContext {
   isAcceptingWork: () => boolean;
   /** Bank account links and durable bank operations (modules/banking). */
   banking: BankingService;
+  /** Settlement batches and their reports (modules/settlement). */
+  settlement: SettlementService;
   ecash: EcashService;
 }

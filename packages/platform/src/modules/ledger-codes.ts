@@ -29,3 +29,12 @@ export const ledgerCodes = {
   /** E-cash escrow → user's wallet, what is left of a token after its expiry and deposit grace. */
   ecashExpiryRefund: 32,
 } as const;
+
+export type LedgerCodeName = keyof typeof ledgerCodes;
+
+const names = new Map<number, LedgerCodeName>(Object.entries(ledgerCodes).map(([name, code]) => [code, name as LedgerCodeName]));
+
+/** The name of a code (reports), or "code_<n>" for one this table does not know. */
+export function ledgerCodeName(code: number): string {
+  return names.get(code) ?? `code_${code}`;
+}

@@ -31,10 +31,13 @@ export interface Banked {
 export async function openBanked(env: Record<string, string> = {}): Promise<Banked> {
   const bank = await createReferenceBank(loadBankConfig({ LOG_LEVEL: "silent" }), { logger: false, memory: true });
   const config = loadConfig({ DATABASE_URL: "", OBOL_BANK_TIMEOUT_MS: "1000", OBOL_BANK_RETRY_MS: "10", OBOL_BANK_SWEEP_INTERVAL_MS: "600000", ...env });
-  const platform = await createPlatform(config, { logger: false, memory: true, bank: { transport: inProcessTransport(bank.service), certificatesPem: bank.certificatesPem } });
+  const platform = await createPlatform(config, {
+    logger: false, memory: true, settlementScheduler: "manual", bank: { transport: inProcessTransport(bank.service), certificatesPem: bank.certificatesPem },
+  });
   const keys = platform.services.pki.keys;
   await bank.books.registerClient(config.bank.clientId, keys.signing.certificateDer, keys.encryption.certificateDer);
-  const demo = (await seedDemoData(platform.services))!;
+  // The demo users' opening balances come from the bank too, so the clearing account reconciles.
+  const demo = (await seedDemoData(platform.services, bank))!;
   const currency = config.currencies[0]!;
 
   const call: Banked["call"] = async (method, url, o = {}) => {

@@ -287,3 +287,30 @@ describe("escrow and refunds over the same processes", { timeout: 600_000 }, () 
     assert.equal(verify.body.balanced, true, JSON.stringify(verify.body));
   });
 });
+
+describe("settlement and reconciliation over the same processes", { timeout: 300_000 }, () => {
+  test("the merchant is settled to its bank account once; the clearing account reconciles with the bank's statement, zero mismatches", async () => {
+    const account = await bank.admin("POST", "/admin/accounts", { holderName: "Loopback Books Ltd", currency: "KES" });
+    const linked = await api("POST", "/v1/merchant/bank-accounts", { token: merchant.apiKey, json: { accountNumber: account.number, currency: "KES" } });
+    assert.equal(linked.status, 201, JSON.stringify(linked.body));
+    const owed = await merchantBalance();
+    assert.ok(owed > 0n, "the payments above left money on the merchant balance");
+    const run = await api("POST", "/v1/admin/settlements/run", { token: adminToken });
+    assert.equal(run.status, 200, JSON.stringify(run.body));
+    let batch = run.body.settlements.find((s: { merchantId: string }) => s.merchantId === merchant.id);
+    // The platform's own settlement timer may have started this batch first; wait for its payout.
+    for (let i = 0; i < 300 && batch.state === "paying"; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      batch = (await api("GET", `/v1/admin/settlements?merchantId=${merchant.id}`, { token: adminToken })).body.settlements.find((s: { batchId: string }) => s.batchId === batch.batchId);
+    }
+    assert.deepEqual([batch.state, batch.payout], ["paid", owed.toString()], JSON.stringify(batch));
+    assert.equal(await bankBalance(account.number), owed);
+    const again = await api("POST", "/v1/admin/settlements/run", { token: adminToken });
+    assert.ok(again.body.settlements.every((s: { merchantId: string; batchId: string }) => s.merchantId !== merchant.id || s.batchId === batch.batchId));
+    assert.equal(await bankBalance(account.number), owed, "paid once");
+    const report = await api("GET", "/v1/admin/bank/reconciliation?currency=KES", { token: adminToken });
+    assert.equal(report.status, 200, JSON.stringify(report.body));
+    assert.deepEqual(report.body.mismatches, []);
+    assert.equal(report.body.ledgerBalance, report.body.bankBalance);
+  });
+});

@@ -5,10 +5,12 @@ import type { ApiErrorCode } from "../../errors/api-errors.js";
 import { ObolError } from "../../errors/obol-error.js";
 import { failpoint } from "../../failpoints.js";
 import type { LedgerService } from "../ledger/index.js";
-import { walletKind, type PartiesService, type User } from "../parties/service.js";
-import { bankClearingKind, transferCodes, type Outcome } from "../wallet/service.js";
+import { ledgerCodes } from "../ledger-codes.js";
+import { merchantBalanceKind, walletKind, type Merchant, type PartiesService, type User } from "../parties/service.js";
+import { bankClearingKind, type Outcome } from "../wallet/service.js";
+import { reconcile, type BankLine, type LedgerLine, type Mismatch } from "./reconcile.js";
 import {
-  bankIdsOf, bankLinkIdOf, bankUserData, finalStates, interpretOriginal, interpretReversal, ledgerIdOf, retryDelayMs, type OperationKind,
+  bankIdsOf, bankLinkIdOf, bankReferenceOf, bankUserData, finalStates, interpretOriginal, interpretReversal, ledgerIdOf, retryDelayMs, type OperationKind,
 } from "./operations.js";
 import { retryMsMax, type BankSettings } from "./settings.js";
 import { BankingStore, type BankLink, type BankOperation, type PartyType } from "./store.js";
@@ -67,6 +69,20 @@ export interface BankMovement {
 }
 
 export type OutcomeListener = (operation: BankOperation) => Promise<void>;
+
+/** The result of a reconciliation run: every mismatch, and the two balances. */
+export interface ReconciliationReport {
+  currency: string;
+  generatedAt: string;
+  ledgerLines: number;
+  bankLines: number;
+  matched: number;
+  offsetting: number;
+  mismatches: Mismatch[];
+  /** What the clearing account says the platform holds at the bank, and what the bank's statement says. */
+  ledgerBalance: bigint;
+  bankBalance: bigint;
+}
 
 export interface BankingDeps {
   store: BankingStore;
@@ -177,6 +193,29 @@ export class BankingService {
     return { ok: false, code: step === "start" ? "ERR_BANK_ACCOUNT_NOT_VERIFIED" : "ERR_BANK_LINK_FAILED" };
   }
 
+  /**
+   * Links a merchant's bank account by confirmation of payee: the bank checks the holder's name is the
+   * merchant's legal name and answers at once. Credit-only (no mandate): for settlements.
+   */
+  async linkMerchantAccount(merchant: Merchant, input: { accountNumber: string; currency: string }): Promise<Outcome<BankLinkView>> {
+    const client = this.d.client;
+    if (client === undefined) return { ok: false, code: "ERR_BANK_NOT_CONFIGURED" };
+    if (!this.d.currencies.includes(input.currency)) return { ok: false, code: "ERR_CURRENCY_UNSUPPORTED" };
+    if (merchant.status !== "approved") return { ok: false, code: "ERR_MERCHANT_NOT_APPROVED" };
+    const since = new Date(this.d.clock() - 3_600_000);
+    if ((await this.d.store.linksStartedSince("merchant", merchant.id, since)) >= linkAttemptsPerHourMax) return { ok: false, code: "ERR_BANK_LINK_LIMIT" };
+    const link = await this.d.store.insertLink({ id: randomUUID(), partyType: "merchant", partyId: merchant.id, currency: input.currency, accountNumber: input.accountNumber, method: "name" });
+    const exchange = await client.link({
+      header: client.header(`K${link.id.replaceAll("-", "").toUpperCase()}`), linkId: bankLinkIdOf(link.id), currency: input.currency,
+      accountNumber: input.accountNumber, holderName: plainText(merchant.legalName, 70) || "-",
+    });
+    return this.linkAnswer(link, exchange, "start");
+  }
+
+  async merchantLinks(merchantId: string): Promise<BankLinkView[]> {
+    return (await this.d.store.links("merchant", merchantId, 20)).map(linkView);
+  }
+
   async links(userId: string): Promise<BankLinkView[]> {
     return (await this.d.store.links("user", userId, 20)).map(linkView);
   }
@@ -190,12 +229,21 @@ export class BankingService {
 
   /** Takes `amount` from the user's linked bank account into the platform's settlement account. */
   debitUser(request: OperationRequest): Promise<BankOperationResult> {
-    return this.userOperation("debit", request, false).then((op) => (typeof op === "string" ? { status: "declined", reason: op } : resultOf(op)));
+    return this.partyOperation({ type: "user", id: request.userId }, "debit", request, false).then(resultOrRefusal);
   }
 
   /** Pays `amount` from the platform's settlement account into the user's linked bank account. */
   creditUser(request: OperationRequest): Promise<BankOperationResult> {
-    return this.userOperation("credit", request, false).then((op) => (typeof op === "string" ? { status: "declined", reason: op } : resultOf(op)));
+    return this.partyOperation({ type: "user", id: request.userId }, "credit", request, false).then(resultOrRefusal);
+  }
+
+  /**
+   * Pays `amount` out of the merchant's balance to its linked bank account (settlements): the amount
+   * is held on the merchant balance first, posted to the clearing account (code settlementPayout)
+   * once the bank paid, released if it did not. Idempotent by operation id, like every operation.
+   */
+  async payMerchant(request: { operationId: Id; merchantId: Id; currency: string; amount: bigint; purpose: string; remittance?: string }): Promise<BankOperationResult> {
+    return this.partyOperation({ type: "merchant", id: request.merchantId }, "credit", request, true).then(resultOrRefusal);
   }
 
   /**
@@ -245,8 +293,8 @@ export class BankingService {
     if (!this.d.currencies.includes(input.currency)) return { ok: false, code: "ERR_CURRENCY_UNSUPPORTED" };
     if (user.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
     if (input.amount > this.d.bankTransferAmountMax) return { ok: false, code: "ERR_AMOUNT_LIMIT" };
-    const op = await this.userOperation(kind, {
-      operationId: input.operationId, userId: user.id, currency: input.currency, amount: input.amount,
+    const op = await this.partyOperation({ type: "user", id: user.id }, kind, {
+      operationId: input.operationId, currency: input.currency, amount: input.amount,
       purpose: kind === "debit" ? "top_up" : "withdrawal", remittance: kind === "debit" ? "Obol wallet top-up" : "Obol wallet withdrawal",
     }, true);
     if (typeof op === "string") return { ok: false, code: op };
@@ -256,22 +304,22 @@ export class BankingService {
   }
 
   /** Records (or finds) the operation, then drives it as far as the bank answers now. */
-  private async userOperation(kind: OperationKind, r: OperationRequest, ownLedger: boolean): Promise<BankOperation | ApiErrorCode> {
+  private async partyOperation(party: { type: PartyType; id: Id }, kind: OperationKind, r: Omit<OperationRequest, "userId">, ownLedger: boolean): Promise<BankOperation | ApiErrorCode> {
     if (this.d.client === undefined) return "ERR_BANK_NOT_CONFIGURED";
     if (!/^[a-z][a-z0-9_]{0,31}$/.test(r.purpose)) throw new ObolError("ERR_VALIDATION", "purpose must be a token [a-z][a-z0-9_]{0,31}");
     if (r.amount <= 0n) throw new ObolError("ERR_AMOUNT_INVALID", "amount must be positive");
     let op = await this.d.store.operation(r.operationId);
     if (op === undefined) {
-      const link = await this.d.store.activeLink("user", r.userId, r.currency);
+      const link = await this.d.store.activeLink(party.type, party.id, r.currency);
       if (link === undefined || (kind === "debit" && link.mandateId === null)) return "ERR_BANK_ACCOUNT_NOT_LINKED";
       const ids = bankIdsOf(r.operationId, kind);
       op = await this.d.store.createOperation({
-        id: r.operationId, kind, purpose: r.purpose, partyType: "user", partyId: r.userId, linkId: link.id, currency: r.currency, amount: r.amount,
-        remittance: (r.remittance ?? `Obol ${r.purpose.replaceAll("_", " ")}`).slice(0, remittanceMax), ...ids, ownLedger,
+        id: r.operationId, kind, purpose: r.purpose, partyType: party.type, partyId: party.id, linkId: link.id, currency: r.currency, amount: r.amount,
+        remittance: plainText(r.remittance ?? "", remittanceMax) || `Obol ${r.purpose.replaceAll("_", " ")}`, ...ids, ownLedger,
         nextAttemptAt: new Date(this.d.clock()),
       });
     }
-    if (op.kind !== kind || op.partyId !== r.userId || op.amount !== r.amount || op.currency !== r.currency || op.purpose !== r.purpose || op.ownLedger !== ownLedger) {
+    if (op.kind !== kind || op.partyType !== party.type || op.partyId !== party.id || op.amount !== r.amount || op.currency !== r.currency || op.purpose !== r.purpose || op.ownLedger !== ownLedger) {
       throw new ObolError("ERR_IDEMPOTENCY_MISMATCH", `bank operation ${r.operationId} exists with other parameters`);
     }
     return finalStates.includes(op.state) || (op.state === "applied" && !op.ownLedger) ? op : this.drive(op.id, "sync");
@@ -438,8 +486,8 @@ export class BankingService {
   /** Withdrawal: reserve the amount in the wallet before the bank is asked to pay it out. */
   private async placeHold(op: BankOperation): Promise<"ok" | ApiErrorCode> {
     const result = await this.submit({
-      id: ledgerIdOf(op.id, "hold"), kind: "pending", debitAccountId: await this.wallet(op.partyId, op.currency),
-      creditAccountId: await this.clearing(op.currency), amount: op.amount, timeoutMs: 0, code: transferCodes.withdrawal, userData: `op:${op.id.slice(0, 36)}`,
+      id: ledgerIdOf(op.id, "hold"), kind: "pending", debitAccountId: await this.partyAccount(op),
+      creditAccountId: await this.clearing(op.currency), amount: op.amount, timeoutMs: 0, code: payoutCode(op), userData: `op:${op.id}`,
     });
     if (result === "ok" || result === "exists") return "ok";
     if (result === "insufficient_funds") return "ERR_INSUFFICIENT_FUNDS";
@@ -450,7 +498,7 @@ export class BankingService {
   /** Withdrawal declined or reversed: release the hold (idempotent; nothing to release is fine). */
   private async releaseHold(op: BankOperation): Promise<void> {
     if (op.kind !== "credit" || !op.ownLedger) return;
-    const result = await this.submit({ id: ledgerIdOf(op.id, "void"), kind: "void_pending", pendingId: ledgerIdOf(op.id, "hold"), code: transferCodes.withdrawal });
+    const result = await this.submit({ id: ledgerIdOf(op.id, "void"), kind: "void_pending", pendingId: ledgerIdOf(op.id, "hold"), code: payoutCode(op) });
     if (!["ok", "exists", "pending_transfer_not_found", "pending_transfer_already_voided"].includes(result)) throw new Error(`ledger refused to release a withdrawal hold: ${result}`);
   }
 
@@ -458,8 +506,8 @@ export class BankingService {
   private async ledgerLeg(op: BankOperation): Promise<"ok" | "transient" | ApiErrorCode> {
     const userData = bankUserData(op.bankReference!);
     const transfer: TransferInput = op.kind === "debit"
-      ? { id: ledgerIdOf(op.id, "wallet"), kind: "posted", debitAccountId: await this.clearing(op.currency), creditAccountId: await this.wallet(op.partyId, op.currency), amount: op.amount, code: transferCodes.topUp, userData }
-      : { id: ledgerIdOf(op.id, "post"), kind: "post_pending", pendingId: ledgerIdOf(op.id, "hold"), code: transferCodes.withdrawal, userData };
+      ? { id: ledgerIdOf(op.id, "wallet"), kind: "posted", debitAccountId: await this.clearing(op.currency), creditAccountId: await this.partyAccount(op), amount: op.amount, code: ledgerCodes.topUp, userData }
+      : { id: ledgerIdOf(op.id, "post"), kind: "post_pending", pendingId: ledgerIdOf(op.id, "hold"), code: payoutCode(op), userData };
     const result = await this.submit(transfer);
     if (result === "ok" || result === "exists") return "ok";
     if (op.kind === "credit" && result === "account_frozen") return "transient"; // the payout happened: post once unfrozen
@@ -472,12 +520,14 @@ export class BankingService {
     return (await this.d.ledger.submit([transfer]))[0]!;
   }
 
-  private async wallet(userId: string, currency: string): Promise<string> {
-    const key = `${userId}/${currency}`;
+  /** The party's own ledger account: a user's wallet, a merchant's balance. Ids never change: cached. */
+  private async partyAccount(op: BankOperation): Promise<string> {
+    const key = `${op.partyType}/${op.partyId}/${op.currency}`;
     const cached = this.walletIds.get(key);
     if (cached !== undefined) return cached;
-    const found = (await this.d.parties.wallets(userId)).find((a) => a.kind === walletKind && a.currency === currency);
-    if (found === undefined) throw new Error(`user ${userId} has no ${currency} wallet`);
+    const kind = op.partyType === "user" ? walletKind : merchantBalanceKind;
+    const found = (await this.d.ledger.accountsOf(op.partyType, op.partyId)).find((a) => a.kind === kind && a.currency === op.currency);
+    if (found === undefined) throw new Error(`${op.partyType} ${op.partyId} has no ${op.currency} ${kind} account`);
     if (this.walletIds.size > 100_000) this.walletIds.clear();
     this.walletIds.set(key, found.id);
     return found.id;
@@ -485,6 +535,44 @@ export class BankingService {
 
   private async clearing(currency: string): Promise<string> {
     return (await this.d.ledger.platformAccount(bankClearingKind, currency, randomUUID)).id;
+  }
+
+  // ---- reconciliation --------------------------------------------------------------------------------
+
+  /**
+   * Compares every movement of the clearing account (by the bank reference its transfer carries)
+   * with every entry of the bank's statement of the settlement account (camt.053, all pages).
+   */
+  async reconcile(currency: string): Promise<ReconciliationReport | ApiErrorCode> {
+    const client = this.d.client;
+    if (client === undefined) return "ERR_BANK_NOT_CONFIGURED";
+    if (!this.d.currencies.includes(currency)) return "ERR_CURRENCY_UNSUPPORTED";
+    const clearing = await this.clearing(currency);
+    const ledger: LedgerLine[] = [];
+    for (let before: bigint | undefined; ;) {
+      const page = await this.d.ledger.history(clearing, { limit: 100, ...(before === undefined ? {} : { beforeSeq: before }) });
+      for (const entry of page) ledger.push({ reference: bankReferenceOf(entry.userData), amount: -entry.amount, transferId: entry.transferId, code: entry.code });
+      if (page.length < 100) break;
+      before = page.at(-1)!.seq;
+    }
+    const bank: BankLine[] = [];
+    let bankBalance = 0n;
+    for (let after = 0n, pages = 0; ; pages += 1) {
+      if (pages > 100_000) throw new Error("the bank's statement does not end");
+      const exchange = await client.statement({ header: client.header(`S${randomBytes(16).toString("hex").toUpperCase()}`), currency, afterEntry: after, entriesMax: 50 });
+      if (exchange.kind !== "answer") return "ERR_BANK_UNAVAILABLE";
+      const page = exchange.value;
+      for (const e of page.entries) bank.push({ reference: e.bankReference, amount: e.side === "CRDT" ? e.amount : -e.amount, entryRef: e.entryRef, msgId: e.msgId });
+      bankBalance = page.closingBalance;
+      if (page.lastPage || page.entries.length === 0) break;
+      after = page.entries.at(-1)!.entryRef;
+    }
+    const result = reconcile(ledger, bank, await this.d.store.reversedPairs(currency));
+    const cut = await this.d.ledger.cut(clearing);
+    return {
+      currency, generatedAt: new Date(this.d.clock()).toISOString(), ledgerLines: ledger.length, bankLines: bank.length,
+      matched: result.matched, offsetting: result.offsetting, mismatches: [...result.mismatches], ledgerBalance: -cut.posted, bankBalance,
+    };
   }
 
   // ---- recovery ------------------------------------------------------------------------------------
@@ -521,9 +609,20 @@ export class BankingService {
   }
 }
 
+/** The code of a payout's hold and posting: a user's withdrawal, or a merchant's settlement. */
+function payoutCode(op: BankOperation): number {
+  return op.partyType === "user" ? ledgerCodes.withdrawal : ledgerCodes.settlementPayout;
+}
+
+function resultOrRefusal(op: BankOperation | ApiErrorCode): BankOperationResult {
+  return typeof op === "string" ? { status: "declined", reason: op } : resultOf(op);
+}
+
 export function resultOf(op: BankOperation): BankOperationResult {
   switch (op.state) {
     case "applied":
+      // An operation with its own ledger leg is applied for its caller once that leg is posted too.
+      return op.ownLedger ? { status: "pending" } : { status: "applied", bankReference: op.bankReference! };
     case "completed":
       return { status: "applied", bankReference: op.bankReference! };
     case "declined":
@@ -550,6 +649,12 @@ function linkView(link: BankLink): BankLinkView {
     status: link.status === "pending" ? "awaiting_code" : link.status, holderName: link.holderName, attemptsLeft: link.attemptsLeft,
     reason: link.reason, createdAt: link.createdAt.toISOString(),
   };
+}
+
+/** Free text for a bank message field: no control characters (ISO Max140Text/Max70Text), trimmed to `max`. */
+function plainText(text: string, max: number): string {
+  // By code point, so a cut never splits a surrogate pair.
+  return Array.from(text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim()).slice(0, max).join("").trim();
 }
 
 function mask(accountNumber: string): string {

@@ -58,7 +58,7 @@ export function loadBankSettings(env: NodeJS.ProcessEnv, production: boolean): B
     resendWindowMs: integer(env, "OBOL_BANK_RESEND_WINDOW_MS", 300_000, 0, 86_400_000),
     retryMs: integer(env, "OBOL_BANK_RETRY_MS", 1_000, 10, retryMsMax),
     sweepIntervalMs: integer(env, "OBOL_BANK_SWEEP_INTERVAL_MS", 1_000, 50, 600_000),
-    embeddedPort: integer(env, "OBOL_BANK_EMBEDDED_PORT", 3100, 0, 65535),
+    embeddedPort: integer(env, "OBOL_BANK_EMBEDDED_PORT", 0, 0, 65535),
   };
 }
 

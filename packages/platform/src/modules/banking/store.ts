@@ -170,6 +170,14 @@ export class BankingStore {
     return rows.map(operation);
   }
 
+  /** Booked-then-reversed operations: their two bank references cancel out. */
+  async reversedPairs(currency: string): Promise<Array<[string, string]>> {
+    const rows = (await sql<{ bank_reference: string; reversal_reference: string }>`
+      SELECT bank_reference, reversal_reference FROM banking_operations
+      WHERE currency = ${currency} AND reversal_result = 'RVSD' AND bank_reference IS NOT NULL AND reversal_reference IS NOT NULL`.execute(this.db)).rows;
+    return rows.map((r) => [r.bank_reference, r.reversal_reference]);
+  }
+
   /** Takes the lease of one operation, unless another driver holds it. */
   async claim(id: string, now: Date, leaseUntil: Date): Promise<BankOperation | undefined> {
     const rows = (await sql<OperationRow>`

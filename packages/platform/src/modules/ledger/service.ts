@@ -122,6 +122,31 @@ export class LedgerService {
     }));
   }
 
+  /**
+   * An account's posted balance, pending debits and last posting sequence number, read in one
+   * statement (one snapshot): a consistent cut to report and settle from.
+   */
+  async cut(accountId: Id): Promise<{ posted: bigint; debitsPending: bigint; lastSeq: bigint }> {
+    const rows = (await sql<{ posted: bigint; debits_pending: bigint; last_seq: bigint }>`
+      SELECT credits_posted - debits_posted AS posted, debits_pending,
+             coalesce((SELECT max(seq) FROM ledger_postings WHERE account_id = a.id), 0)::bigint AS last_seq
+      FROM ledger_accounts a WHERE id = ${accountId}::uuid`.execute(this.db)).rows;
+    if (rows[0] === undefined) throw new Error(`no ledger account ${accountId}`);
+    return { posted: rows[0].posted, debitsPending: rows[0].debits_pending, lastSeq: rows[0].last_seq };
+  }
+
+  /** The postings of an account with afterSeq < seq <= uptoSeq, totalled per business code. */
+  async postingsByCode(accountId: Id, afterSeq: bigint, uptoSeq: bigint): Promise<{ code: number; count: number; credits: bigint; debits: bigint }[]> {
+    const rows = (await sql<{ code: number; count: bigint; credits: bigint; debits: bigint }>`
+      SELECT t.code, count(*)::bigint AS count,
+             coalesce(sum(p.amount) FILTER (WHERE p.amount > 0), 0)::bigint AS credits,
+             coalesce(-sum(p.amount) FILTER (WHERE p.amount < 0), 0)::bigint AS debits
+      FROM ledger_postings p JOIN ledger_transfers t ON t.id = p.transfer_id
+      WHERE p.account_id = ${accountId}::uuid AND p.seq > ${afterSeq.toString()}::bigint AND p.seq <= ${uptoSeq.toString()}::bigint
+      GROUP BY t.code ORDER BY t.code`.execute(this.db)).rows;
+    return rows.map((r) => ({ code: r.code, count: Number(r.count), credits: r.credits, debits: r.debits }));
+  }
+
   /** Freezing takes the same row lock as a batch, so it lands between batches, never inside one. */
   async setFrozen(accountId: Id, frozen: boolean): Promise<boolean> {
     if (!isValidId(accountId)) return false;

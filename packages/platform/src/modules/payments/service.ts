@@ -8,6 +8,7 @@ import { ledgerCodes } from "../ledger-codes.js";
 import type { LedgerService } from "../ledger/index.js";
 import { merchantBalanceKind, walletKind, type Merchant, type PartiesService, type User } from "../parties/service.js";
 import { bankClearingKind } from "../wallet/service.js";
+import { bankUserData } from "../banking/operations.js";
 import { announcementFor, paymentView } from "./announcements.js";
 import { feeFor, type FeeSchedule } from "./fees.js";
 import { nextState, type PaymentEvent, type PaymentKind } from "./state-machine.js";
@@ -329,7 +330,8 @@ export class PaymentsService {
         if (debit.status === "declined" || debit.status === "reversed") return this.failFunding(payment, "ERR_BANK_DECLINED");
         failpoint("payments.after_bank_debit");
         const clearing = await this.platformAccount(bankClearingKind, payment.currency);
-        const credited = await this.deps.ledger.submit([{ id: this.leg(payment, 1), kind: "posted", debitAccountId: clearing, creditAccountId: wallet, amount: payment.amount, code: ledgerCodes.bankFunding, userData: payment.id }]);
+        // The clearing movement carries the bank's reference (AcctSvcrRef): reconciliation matches it to the bank's statement.
+        const credited = await this.deps.ledger.submit([{ id: this.leg(payment, 1), kind: "posted", debitAccountId: clearing, creditAccountId: wallet, amount: payment.amount, code: ledgerCodes.bankFunding, userData: bankUserData(debit.bankReference) }]);
         const failure = ledgerFailure(credited);
         if (failure !== undefined) {
           // The bank took the money but the wallet cannot receive it (frozen): give it back at the bank.
