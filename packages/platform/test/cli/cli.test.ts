@@ -23,12 +23,20 @@ before(async () => { dataDir = await mkdtemp(join(tmpdir(), "obol-cli-")); });
 after(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
 describe("obol CLI", { timeout: 120_000 }, () => {
-  test("obol demo makes a P2P transfer over HTTP and proves the ledger", async () => {
+  test("obol demo makes a P2P transfer and a bank-funded, user-confirmed payment over HTTP, and proves the ledger", async () => {
     const { code, stdout } = await obol(["demo"]);
     assert.equal(code, 0, stdout);
     assert.match(stdout, /Amina Otieno\s+\+254700000001\s+5,000\.00 KES/);
     assert.match(stdout, /Amina Otieno\s+\+254700000001\s+3,749\.50 KES/);
     assert.match(stdout, /Brian Kamau\s+\+254700000002\s+6,250\.50 KES/);
+    assert.match(stdout, /Her wallet shows \(platform-signed\): pay 450\.00 KES to Demo Coffee Ltd \(approved\)/);
+    assert.match(stdout, /receipt \(signature verified\): completed 450\.00 KES \+254700000001 → merchant:[0-9a-f-]{36}/);
+    assert.match(stdout, /succeeded, funded from bank, fee 4\.50 KES; transitions awaiting_confirmation → funding → succeeded/);
+    const bank = /reference bank: ([0-9,.]+) KES → ([0-9,.]+) KES/.exec(stdout);
+    assert.ok(bank !== null, stdout);
+    assert.equal(Number(bank[1]!.replaceAll(",", "")) - Number(bank[2]!.replaceAll(",", "")), 450, "her bank account was debited 450.00 once");
+    assert.match(stdout, /Demo Coffee Ltd's balance: 445\.50 KES/);
+    assert.match(stdout, /Webhook events queued for the merchant: payment\.succeeded/);
     assert.match(stdout, /every balance equals its postings/);
   });
 
