@@ -185,6 +185,8 @@ export class PaymentsService {
     if (payment === undefined) return { ok: false, code: "ERR_PAYMENT_NOT_FOUND" };
     if (payment.payerUserId !== null && payment.payerUserId !== user.id) return { ok: false, code: "ERR_NOT_PAYER" };
     if (payment.merchantId !== input.merchantId || payment.amount !== input.amount || payment.currency !== input.currency) return { ok: false, code: "ERR_PAYMENT_MISMATCH" };
+    // Confirming after the expiry is refused as such, whether the timer already ended the request or not.
+    if (payment.state === "expired") return { ok: false, code: "ERR_PAYMENT_EXPIRED" };
     if (payment.state !== "awaiting_confirmation") return { ok: false, code: "ERR_PAYMENT_STATE" };
     if (payment.expiresAt.getTime() <= this.deps.clock()) {
       await this.apply(payment, "expire", { reason: "ERR_PAYMENT_EXPIRED" }, "platform:timer");
