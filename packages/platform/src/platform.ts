@@ -23,6 +23,7 @@ import { sessionKeyMigrations } from "./modules/sessionkeys/migrations.js";
 import { SessionKeyService } from "./modules/sessionkeys/service.js";
 import { authMigrations } from "./modules/auth/migrations.js";
 import { AuthService, defaultAuthLimits } from "./modules/auth/service.js";
+import { RequestSigning } from "./modules/auth/request-signing.js";
 import { idempotencyMigrations } from "./modules/idempotency/migrations.js";
 import { IdempotencyService } from "./modules/idempotency/service.js";
 import { LedgerService, defaultBatcherLimits, ledgerMigrations } from "./modules/ledger/index.js";
@@ -113,6 +114,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const parties = new PartiesService(db, ledger, config.currencies);
     const auth = new AuthService(db, clock, { ...defaultAuthLimits, sessionTtlMs: config.limits.sessionTtlMs });
     const idempotency = new IdempotencyService(db, clock);
+    const requestSigning = new RequestSigning(db, clock);
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
     const passphrase = await keyPassphrase(config, options.memory === true);
     const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
@@ -155,7 +157,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       banking,
       settlement,
       ecash,
-      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, sessionKeys, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), callers: new CallerResolver(auth, parties), isAcceptingWork: () => accepting,
+      walletChannel: new WalletChannel({ pki, store: channel, wallet, parties, ledger, sessionKeys, clock, operations: paymentWalletOperations(payments, parties, products, purchases), legacyRsaDevices: config.legacyRsaDevices }), requestSigning, callers: new CallerResolver(auth, parties, requestSigning), isAcceptingWork: () => accepting,
     };
     const app = await buildApp(services, { bodyBytesMax: config.limits.bodyBytesMax, logger: options.logger });
 

@@ -6,6 +6,7 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCom
 import { ApiError, errorBody, isApiErrorCode, statusOf, type ApiErrorCode } from "../errors/api-errors.js";
 import { ObolError } from "../errors/obol-error.js";
 import type { RouteContext } from "./context.js";
+import { receivedBodies } from "./caller.js";
 import { createMetrics } from "./metrics.js";
 import { adminRoutes } from "./routes/admin.js";
 import { merchantRoutes } from "./routes/merchants.js";
@@ -53,6 +54,9 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
   app.removeContentTypeParser("text/plain");
 
   const metrics = createMetrics(ctx.ledger);
+  app.addHook("preValidation", async (request) => {
+    if (request.body !== undefined) receivedBodies.set(request, request.body);
+  });
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);
     return payload;

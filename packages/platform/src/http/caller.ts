@@ -1,7 +1,14 @@
 import type { FastifyRequest } from "fastify";
 import { ApiError } from "../errors/api-errors.js";
 import type { AuthService } from "../modules/auth/service.js";
+import type { RequestSigning } from "../modules/auth/request-signing.js";
 import type { OperatorRole, PartiesService, User, Merchant } from "../modules/parties/service.js";
+
+/**
+ * Each request's JSON body as the client sent it, before schema validation adds defaults: request
+ * signatures cover what the merchant signed, not what the platform filled in (set in app.ts).
+ */
+export const receivedBodies = new WeakMap<object, unknown>();
 
 /** Who is calling, from the Authorization header: a user or operator token, or a merchant API key. */
 export type Caller =
@@ -10,7 +17,7 @@ export type Caller =
   | { type: "merchant"; merchant: Merchant };
 
 export class CallerResolver {
-  constructor(private readonly auth: AuthService, private readonly parties: PartiesService) {}
+  constructor(private readonly auth: AuthService, private readonly parties: PartiesService, private readonly signing?: RequestSigning) {}
 
   async resolve(request: FastifyRequest): Promise<Caller> {
     const header = request.headers.authorization;
@@ -21,6 +28,9 @@ export class CallerResolver {
       const merchantId = await this.auth.merchantForApiKey(secret);
       const merchant = merchantId === undefined ? undefined : await this.parties.merchantById(merchantId);
       if (merchant === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
+      const signed = this.signing === undefined ? "ok"
+        : await this.signing.check(merchant.id, { method: request.method, url: request.url, headers: request.headers, body: receivedBodies.get(request) });
+      if (signed !== "ok") throw new ApiError(signed);
       return { type: "merchant", merchant };
     }
     const session = await this.auth.session(secret);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ApiError } from "../../errors/api-errors.js";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { RouteContext } from "../context.js";
 import { noNul } from "../schemas.js";
@@ -15,6 +16,27 @@ export function merchantRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       const merchant = await ctx.parties.createMerchant(request.body);
       const apiKey = await ctx.auth.issueApiKey(merchant.id, "signup");
       return reply.code(201).send({ ...merchant, apiKey });
+    });
+
+    app.put("/merchant/request-signing-key", {
+      schema: {
+        tags: ["merchants"], security: [{ bearerAuth: [] }],
+        summary: "Register the P-256 public key this merchant signs its API requests with (obol-timestamp, obol-signature); required: refuse unsigned requests",
+        body: z.strictObject({ publicKey: z.string().max(1024), required: z.boolean().default(false) }),
+      },
+    }, async (request) => {
+      const merchant = await ctx.callers.merchant(request);
+      const saved = await ctx.requestSigning.setKey(merchant.id, request.body.publicKey, request.body.required);
+      if (saved === undefined) throw new ApiError("ERR_REQUEST_KEY_INVALID");
+      await ctx.audit.append({ actorType: "merchant", actorId: merchant.id, action: "merchant.request_key_set", subject: `merchant:${merchant.id}`, details: { required: saved.required } });
+      return saved;
+    });
+
+    app.delete("/merchant/request-signing-key", { schema: { tags: ["merchants"], summary: "Stop signing requests (a signed request may remove the key)", security: [{ bearerAuth: [] }] } }, async (request, reply) => {
+      const merchant = await ctx.callers.merchant(request);
+      if (!(await ctx.requestSigning.removeKey(merchant.id))) throw new ApiError("ERR_NOT_FOUND");
+      await ctx.audit.append({ actorType: "merchant", actorId: merchant.id, action: "merchant.request_key_removed", subject: `merchant:${merchant.id}`, details: {} });
+      return reply.code(204).send();
     });
 
     app.get("/merchant", { schema: { tags: ["merchants"], summary: "The calling merchant and its balances", security: [{ bearerAuth: [] }] } }, async (request) => {

@@ -34,4 +34,18 @@ CREATE TABLE auth_login_failures (
 );
 `;
 
-export const authMigrations: Migration[] = [{ module: "auth", name: "0001_init", sql: init }];
+/** Merchants' request-signing keys (request-signing.ts): the public half only. */
+const requestKeys = `
+CREATE TABLE merchant_request_keys (
+  merchant_id uuid PRIMARY KEY REFERENCES merchants (id),
+  public_key bytea NOT NULL CHECK (octet_length(public_key) <= 200),
+  required boolean NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`;
+
+export const authMigrations: Migration[] = [
+  { module: "auth", name: "0001_init", sql: init },
+  { module: "auth", name: "0002_request_keys", sql: requestKeys },
+];
