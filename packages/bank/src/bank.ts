@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
+import { readOrCreatePassphraseFile } from "@obol/pki";
 import { dirname, join } from "node:path";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { BankBooks } from "./books.js";
@@ -73,14 +74,5 @@ export async function createReferenceBank(config: BankConfig, options: CreateBan
 async function bankPassphrase(config: BankConfig, memory: boolean): Promise<string> {
   if (config.keyPassphrase !== undefined) return config.keyPassphrase;
   if (memory) return randomBytes(24).toString("base64url");
-  const file = join(config.dataDir, "key-passphrase");
-  try {
-    return (await readFile(file, "utf8")).trim();
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-  }
-  await mkdir(config.dataDir, { recursive: true });
-  const generated = randomBytes(24).toString("base64url");
-  await writeFile(file, generated + "\n", { mode: 0o600, flag: "wx" });
-  return generated;
+  return readOrCreatePassphraseFile(config.dataDir);
 }

@@ -42,3 +42,4 @@ export type { OcspStatusResult, VerifyOcspResponseOptions } from "./verify-ocsp-
 
 export { validateCertificate } from "./validate-certificate.js";
 export type { ExtendedKeyUsageName, KeyUsageName, ValidateCertificateParams, ValidationResult } from "./validate-certificate.js";
+export { readOrCreatePassphraseFile } from "./passphrase-file.js";

@@ -1,5 +1,5 @@
 import { createPublicKey, randomBytes, X509Certificate } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readOrCreatePassphraseFile } from "@obol/pki";
 import { join } from "node:path";
 import { signEcdsaP256, verifyEcdsaP256 } from "@obol/crypto";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
@@ -216,16 +216,7 @@ async function keyPassphrase(config: Config, memory: boolean): Promise<string> {
   if (config.keyPassphrase !== undefined) return config.keyPassphrase;
   if (config.production) throw new Error("unreachable: production configs carry a passphrase");
   if (memory) return randomBytes(24).toString("base64url");
-  const file = join(config.dataDir, "key-passphrase");
-  try {
-    return (await readFile(file, "utf8")).trim();
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ENOENT") throw error;
-  }
-  await mkdir(config.dataDir, { recursive: true });
-  const generated = randomBytes(24).toString("base64url");
-  await writeFile(file, generated + "\n", { mode: 0o600, flag: "wx" });
-  return generated;
+  return readOrCreatePassphraseFile(config.dataDir);
 }
 
 /** Audit checkpoints are signed with the platform's signing key; key id = its certificate's serial. */

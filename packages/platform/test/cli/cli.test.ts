@@ -1,21 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cliPath } from "../support/platform-process.js";
+import { runCli, type CliResult } from "../support/platform-process.js";
 
-function obol(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.stdin.end(stdin ?? "");
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function obol(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
+  return runCli(args, { HOME: process.env.HOME ?? "/tmp", ...env }, stdin);
 }
 
 let dataDir: string;

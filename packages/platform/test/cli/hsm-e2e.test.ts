@@ -5,7 +5,7 @@
  * PIN. Needs softhsm2 and the pkcs11js build (CI installs both): fails without them, never skips.
  */
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { generateKeyPairSync, X509Certificate } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { createCsr } from "@obol/pki";
-import { cliPath, freePort, spawnPlatform, waitReady, type PlatformProcess } from "../support/platform-process.js";
+import { freePort, spawnPlatform, waitReady, type PlatformProcess, runCli, type CliResult } from "../support/platform-process.js";
 import { pkcs11js, softHsmToken, type SoftHsmToken } from "../support/softhsm.js";
 
 const run = promisify(execFile);
@@ -22,15 +22,8 @@ let dir: string;
 let token: SoftHsmToken;
 let platform: PlatformProcess | undefined;
 
-function obol(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", HOME: dir, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function obol(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runCli(args, { HOME: dir, ...env });
 }
 
 const baseEnv = () => ({ ...token.env, OBOL_DATA_DIR: join(dir, "data"), OBOL_KEY_PASSPHRASE: passphrase });

@@ -4,28 +4,19 @@
  * with a signed XML message in another process.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cliPath, freePort, spawnPlatform, waitReady, type PlatformProcess } from "../support/platform-process.js";
+import { freePort, spawnPlatform, waitReady, type PlatformProcess, runCli, type CliResult } from "../support/platform-process.js";
 
 let dir: string;
 let platform: PlatformProcess;
 const logins = { amina: "", admin: "", apiKey: "" };
 
-function obol(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      env: { PATH: process.env.PATH ?? "", HOME: dir, OBOL_URL: platform.url, OBOL_MERCHANT_API_KEY: logins.apiKey, OBOL_WALLET_PASSWORD: logins.amina, OBOL_WALLET_PASSPHRASE: "amina's long keystore passphrase", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+function obol(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return runCli(args, {
+    HOME: dir, OBOL_URL: platform.url, OBOL_MERCHANT_API_KEY: logins.apiKey, OBOL_WALLET_PASSWORD: logins.amina, OBOL_WALLET_PASSPHRASE: "amina's long keystore passphrase", ...env,
   });
 }
 

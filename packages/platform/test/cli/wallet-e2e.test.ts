@@ -3,13 +3,13 @@
  * `obol wallet` CLI enrolling, paying by signed XML message, revoking, and being refused.
  */
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cliPath, freePort, spawnPlatform, waitReady, type PlatformProcess } from "../support/platform-process.js";
+import { freePort, spawnPlatform, waitReady, type PlatformProcess, runCli, type CliResult } from "../support/platform-process.js";
 
 const run = promisify(execFile);
 let dir: string;
@@ -31,15 +31,8 @@ async function opensslStatus(): Promise<{ ocsp: string; verify: string }> {
 let platform: PlatformProcess;
 const logins: { amina: string; admin: string } = { amina: "", admin: "" };
 
-function obol(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", HOME: dir, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function obol(args: string[], env: Record<string, string>): Promise<CliResult> {
+  return runCli(args, { HOME: dir, ...env });
 }
 
 async function json(method: string, path: string, body?: unknown, token?: string): Promise<any> {

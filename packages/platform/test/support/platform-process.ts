@@ -60,3 +60,18 @@ export async function waitReady(platform: PlatformProcess, timeoutMs = 30_000): 
   }
   throw new Error(`platform did not become ready:\n${platform.output()}`);
 }
+
+export interface CliResult { code: number | null; stdout: string; stderr: string }
+
+/** Runs the compiled `obol` CLI with exactly the given environment (plus PATH), and its stdin (empty unless given). */
+export function runCli(args: string[], env: Record<string, string>, stdin = ""): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: { PATH: process.env.PATH ?? "", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => (stdout += chunk));
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.stdin.end(stdin);
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
