@@ -100,3 +100,17 @@ export function readMessageContent(nodes: ReadonlyArray<XmlNode | string>, decla
     throw error;
   }
 }
+
+/** The one element `name` of content read under a declaration that has it exactly once (min = max = 1). */
+export function onlyElement(content: DeclaredContent, name: string): DeclaredElement {
+  const found = Object.hasOwn(content, name) ? content[name]! : [];
+  if (found.length !== 1) throw new Error(`onlyElement: ${name} is not declared exactly once`);
+  return found[0]!;
+}
+
+/** The element `name` of content read under a declaration that has it at most once (max = 1), if present. */
+export function optionalElement(content: DeclaredContent, name: string): DeclaredElement | undefined {
+  const found = Object.hasOwn(content, name) ? content[name]! : [];
+  if (found.length > 1) throw new Error(`optionalElement: ${name} is declared more than once`);
+  return found[0];
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import fc from "fast-check";
-import { readMessageContent, type ContentDeclaration, type XmlNode } from "../src/index.js";
+import { onlyElement, optionalElement, readMessageContent, type ContentDeclaration, type XmlNode } from "../src/index.js";
 
 // The strict reader of a message type's declared content (issue 10): one meaning or a refusal.
 
@@ -81,6 +81,16 @@ describe("readMessageContent", () => {
     assert.equal(readMessageContent([{ name: "__proto__" }], transfer).ok, false);
     assert.equal(readMessageContent([{ name: "constructor" }], [{ name: "BalanceQuery", min: 0 }]).ok, false);
     assert.equal(readMessageContent(body([to("+254700000001"), amount(["1"], { Currency: "KES", toString: "x" })]), transfer).ok, false);
+  });
+
+  it("onlyElement and optionalElement read what the declaration guarantees, and fail loudly otherwise", () => {
+    const read = readMessageContent(body([to("+254700000001"), amount(["1"])]), transfer);
+    assert.ok(read.ok);
+    const t = onlyElement(read.content, "Transfer");
+    assert.equal(onlyElement(t.children, "To").text, "+254700000001");
+    assert.equal(optionalElement(t.children, "Note"), undefined);
+    assert.throws(() => onlyElement(t.children, "Note"), /not declared exactly once/);
+    assert.throws(() => onlyElement(t.children, "toString"), /not declared exactly once/);
   });
 
   // Property: whatever the values, a message read back gives exactly those values; the same message with any

@@ -1,7 +1,7 @@
 import { randomBytes, X509Certificate } from "node:crypto";
 import { decodeP256Point } from "@obol/crypto";
 import {
-  buildMessage, isXmlError, openMessage, readMessageContent, readNodes, requestDigestOf, signReceipt,
+  buildMessage, isXmlError, onlyElement, openMessage, optionalElement, readMessageContent, readNodes, requestDigestOf, signReceipt,
   type ConfidentialPart, type ContentDeclaration, type DeclaredContent, type DeclaredElement, type OpenedMessage, type Receipt, type XmlNode,
 } from "@obol/xml";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
@@ -42,10 +42,6 @@ export interface WalletOperation {
 type AnswerKey = { name: string; key: Uint8Array } | undefined;
 
 const nodesOf = (element: Parameters<typeof readNodes>[0] | undefined): Array<XmlNode | string> => element === undefined ? [] : readNodes(element);
-
-/** The one element `name` a declaration guarantees (min = max = 1), or the optional one. */
-export const only = (content: DeclaredContent, name: string): DeclaredElement => content[name]![0]!;
-export const optional = (content: DeclaredContent, name: string): DeclaredElement | undefined => content[name]?.[0];
 
 /** The wallet channel's own message types (others come from `operations`): their declared content. */
 const channelContent: Record<string, ContentDeclaration> = {
@@ -160,7 +156,7 @@ export class WalletChannel {
   }
 
   private transferId(user: User, content: DeclaredContent): string {
-    return transferIdFor(`user:${user.id}`, `xml:${only(content, "Transfer").attributes.IdempotencyKey!}`);
+    return transferIdFor(`user:${user.id}`, `xml:${onlyElement(content, "Transfer").attributes.IdempotencyKey!}`);
   }
 
   private async dispatch(opened: OpenedMessage, user: User, content: DeclaredContent, certificate: StoredCertificate, answerKey: AnswerKey): Promise<ChannelAnswer> {
@@ -170,7 +166,7 @@ export class WalletChannel {
         return this.reply("wallet.balance.result", 200, answerKey, [{ name: "Balances", children: balances.map((b) => ({ name: "Balance", attributes: { Currency: b.currency, Available: b.available, Held: b.held, Posted: b.posted } })) }]);
       }
       case "wallet.history": {
-        const limit = Math.min(Number(optional(content, "History")?.attributes.Limit ?? 20) || 20, historyEntriesMax);
+        const limit = Math.min(Number(optionalElement(content, "History")?.attributes.Limit ?? 20) || 20, historyEntriesMax);
         const balances = await this.deps.wallet.balances(user.id);
         const entries = balances[0] === undefined ? [] : await this.deps.ledger.history(balances[0].accountId, { limit });
         return this.reply("wallet.history.result", 200, answerKey, [{
@@ -179,9 +175,9 @@ export class WalletChannel {
         }]);
       }
       case "wallet.transfer":
-        return this.transfer(opened, user, only(content, "Transfer"), answerKey);
+        return this.transfer(opened, user, onlyElement(content, "Transfer"), answerKey);
       case "wallet.session-key":
-        return this.issueSessionKey(certificate, only(only(content, "SessionKeyRequest").children, "AgreementKey").text);
+        return this.issueSessionKey(certificate, onlyElement(onlyElement(content, "SessionKeyRequest").children, "AgreementKey").text);
       default: {
         const operation = this.operation(opened.type);
         if (operation === undefined) return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
@@ -197,8 +193,8 @@ export class WalletChannel {
   /** <Transfer IdempotencyKey="…"><To>+2547…</To><Amount Currency="KES">1250</Amount></Transfer> */
   private async transfer(opened: OpenedMessage, user: User, transfer: DeclaredElement, answerKey: AnswerKey): Promise<ChannelAnswer> {
     const key = transfer.attributes.IdempotencyKey!;
-    const to = only(transfer.children, "To").text;
-    const amountElement = only(transfer.children, "Amount");
+    const to = onlyElement(transfer.children, "To").text;
+    const amountElement = onlyElement(transfer.children, "Amount");
     const currency = amountElement.attributes.Currency!;
     if (!/^[\x21-\x7e]{8,128}$/.test(key)) {
       return { ok: false, code: "ERR_MESSAGE_MALFORMED", detail: "IdempotencyKey must be 8 to 128 printable ASCII characters" };

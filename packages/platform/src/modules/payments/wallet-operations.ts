@@ -1,7 +1,7 @@
-import type { ContentDeclaration, DeclaredContent, XmlNode } from "@obol/xml";
+import { onlyElement, type ContentDeclaration, type DeclaredContent, type XmlNode } from "@obol/xml";
 import { statusOf, type ApiErrorCode } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
-import { only, type ChannelAnswer, type WalletOperation } from "../channel/service.js";
+import type { ChannelAnswer, WalletOperation } from "../channel/service.js";
 import type { PartiesService } from "../parties/service.js";
 import type { ProductsService } from "./products.js";
 import { purchaseLimits, type PurchasesService } from "./purchases.js";
@@ -42,7 +42,7 @@ type Reply = (type: string, status: number, body: XmlNode[]) => Promise<ChannelA
 const oneElement = (name: string, attributes: string[]): ContentDeclaration => [{ name, attributes }];
 
 /** The attributes of the body's one element `name` (the declaration guarantees it is there, once). */
-const fieldsOf = (content: DeclaredContent, name: string): Fields => only(content, name).attributes;
+const fieldsOf = (content: DeclaredContent, name: string): Fields => onlyElement(content, name).attributes;
 
 /** The business record of a message about one payment: the PaymentId of its one element `name`. */
 const paymentIdOf = (name: string) => (content: DeclaredContent): string | null => {
@@ -171,7 +171,7 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
         content: [{ name: "Item", attributes: ["ProductId", "Quantity"], min: 1, max: purchaseLimits.itemsMax }],
       }],
       async handle({ user, content, reply }) {
-        const order = only(content, "Purchase");
+        const order = onlyElement(content, "Purchase");
         const a = order.attributes;
         const kind = a.Kind ?? "direct";
         const items = order.children.Item!.map((n) => ({ productId: n.attributes.ProductId!, quantity: Number(n.attributes.Quantity!) }));
