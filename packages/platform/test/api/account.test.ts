@@ -300,6 +300,19 @@ test("the note is part of the idempotency hash: same key, other note is ERR_IDEM
   assert.equal(stored.body.note, "first");
 });
 
+test("concurrent retries of one noted transfer move the money once and keep the note", async () => {
+  const key = randomUUID();
+  const before = await snapshot(h);
+  const replies = await Promise.all(Array.from({ length: 6 }, () => send(h.a, { toMsisdn: h.b.msisdn, amount: "13", note: "twins" }, key)));
+  for (const reply of replies) assert.equal(reply.status, 201, reply.text);
+  assert.equal(new Set(replies.map((r) => r.body.transferId)).size, 1);
+  const after = await snapshot(h);
+  assert.equal(after.transfers, before.transfers + 1);
+  assert.equal(BigInt(before.a.posted) - BigInt(after.a.posted), 13n);
+  const stored = await h.call("GET", `/v1/transfers/${replies[0]!.body.transferId}`, { token: h.b.token });
+  assert.equal(stored.body.note, "twins");
+});
+
 test("parseNote: trims, counts code points, refuses controls", () => {
   assert.deepEqual(parseNote(undefined), { ok: true, note: null });
   assert.deepEqual(parseNote(" \u00A0 "), { ok: true, note: null });
