@@ -332,6 +332,7 @@ test("/docs/json declares the new routes' success and error responses", async ()
   const codesOf = (operation: any, status: string): string[] => operation.responses[status]?.content?.["application/json"]?.schema?.properties?.error?.properties?.code?.enum ?? [];
   const logout = docs.body.paths["/v1/auth/logout"]?.post;
   assert.ok(logout?.responses["204"], JSON.stringify(logout?.responses));
+  assert.equal(logout.responses["204"].content, undefined, "a 204 has no body");
   assert.deepEqual(codesOf(logout, "401"), ["ERR_UNAUTHENTICATED"]);
   const password = docs.body.paths["/v1/me/password"]?.post;
   assert.ok(password?.responses["200"]);

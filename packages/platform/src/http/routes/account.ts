@@ -62,14 +62,14 @@ export function accountRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       schema: {
         tags: ["users"], security: bearer,
         summary: "End the presented session (user or operator token). Idempotent: an already ended or expired token also answers 204",
-        response: { 204: z.null().meta({ description: "The token no longer authenticates" }), ...errorResponses([...bodyErrors, "ERR_UNAUTHENTICATED", "ERR_FORBIDDEN", "ERR_INTERNAL"]) },
+        response: { 204: z.undefined().meta({ description: "The token no longer authenticates (no body)" }), ...errorResponses([...bodyErrors, "ERR_UNAUTHENTICATED", "ERR_FORBIDDEN", "ERR_INTERNAL"]) },
       },
     }, async (request, reply) => {
       const secret = bearerSecret(request);
       if (secret === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
       const outcome = await ctx.account.logout(secret, request.ip);
       if (!outcome.ok) throw new ApiError(outcome.code);
-      return reply.code(204).send(null);
+      return reply.code(204).send();
     });
 
     app.post("/me/password", {
