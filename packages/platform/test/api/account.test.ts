@@ -159,6 +159,10 @@ test("wrong current passwords count toward the login lockout", async () => {
 test("password change is for users: an operator gets 403, no token 401", async () => {
   assertError(await h.call("POST", "/v1/me/password", { token: h.adminToken, json: { currentPassword: h.demo.operator.password, newPassword: "a-new-password-1" } }), 403, "ERR_FORBIDDEN");
   assertError(await h.call("POST", "/v1/me/password", { json: { currentPassword: "x", newPassword: "a-new-password-1" } }), 401, "ERR_UNAUTHENTICATED");
+  // Authentication comes before validation: an unauthenticated bad body or id is still 401.
+  assertError(await h.call("POST", "/v1/me/password", { json: { nonsense: true } }), 401, "ERR_UNAUTHENTICATED", "bad body, no token");
+  assertError(await h.call("GET", "/v1/transfers/not-an-id"), 401, "ERR_UNAUTHENTICATED", "bad id, no token");
+  assertError(await h.call("GET", "/v1/transfers/not-an-id", { token: h.adminToken }), 403, "ERR_FORBIDDEN", "bad id, operator");
 });
 
 test("a transfer by id: sender and receiver see it with counterparty, note and direction; anyone else 404", async () => {

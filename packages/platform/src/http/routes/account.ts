@@ -1,6 +1,8 @@
 import { z } from "zod";
+import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { ApiError, statusOf, type ApiErrorCode } from "../../errors/api-errors.js";
+import type { User } from "../../modules/parties/service.js";
 import { noteCodePointsMax, parseNote } from "../../modules/wallet/notes.js";
 import { bearerSecret } from "../caller.js";
 import type { RouteContext } from "../context.js";
@@ -57,6 +59,15 @@ const transferSchema = movementSchema.extend({
 
 /** Account basics: log out, change the password, look up one of your own transfers. */
 export function accountRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
+  // The caller is authenticated before the body and parameters are validated (preValidation runs
+  // after the app's own hook that keeps the body as sent, which merchant signatures cover), so an
+  // unauthenticated request learns nothing about what a valid one looks like: 401 first.
+  const callers = new WeakMap<FastifyRequest, User>();
+  const authenticateUser = async (request: FastifyRequest): Promise<void> => {
+    callers.set(request, await ctx.callers.user(request));
+  };
+  const caller = (request: FastifyRequest): User => callers.get(request)!;
+
   return async (app) => {
     app.post("/auth/logout", {
       schema: {
@@ -82,9 +93,9 @@ export function accountRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           ...errorResponses([...bodyErrors, ...authErrors, "ERR_PASSWORD_WEAK", "ERR_CURRENT_PASSWORD_WRONG", "ERR_LOGIN_LOCKED", "ERR_INTERNAL"]),
         },
       },
+      preValidation: authenticateUser,
     }, async (request) => {
-      const user = await ctx.callers.user(request);
-      const outcome = await ctx.account.changePassword({ user, sessionToken: bearerSecret(request)!, ip: request.ip }, request.body);
+      const outcome = await ctx.account.changePassword({ user: caller(request), sessionToken: bearerSecret(request)!, ip: request.ip }, request.body);
       if (!outcome.ok) throw new ApiError(outcome.code);
       return outcome.value;
     });
@@ -96,9 +107,9 @@ export function accountRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         params: z.strictObject({ id: z.guid() }),
         response: { 200: transferSchema, ...errorResponses(["ERR_VALIDATION", ...authErrors, "ERR_TRANSFER_NOT_FOUND", "ERR_INTERNAL"]) },
       },
+      preValidation: authenticateUser,
     }, async (request) => {
-      const user = await ctx.callers.user(request);
-      const outcome = await ctx.wallet.transfer(user, request.params.id.toLowerCase());
+      const outcome = await ctx.wallet.transfer(caller(request), request.params.id.toLowerCase());
       if (!outcome.ok) throw new ApiError(outcome.code);
       return outcome.value;
     });
