@@ -304,6 +304,26 @@ test("the note is part of the idempotency hash: same key, other note is ERR_IDEM
   assert.equal(stored.body.note, "first");
 });
 
+test("a key reused after its idempotency record expired finds the first transfer and keeps its note", async () => {
+  const key = randomUUID();
+  const first = await send(h.a, { toMsisdn: h.b.msisdn, amount: "91", note: "original" }, key);
+  assert.equal(first.status, 201, first.text);
+  await sql`DELETE FROM idempotency_keys WHERE scope = ${`user:${h.a.id}`} AND key = ${key}`.execute(h.platform.services.db);
+  const before = await snapshot(h);
+  for (const note of ["different", undefined]) {
+    const again = await send(h.a, { toMsisdn: h.b.msisdn, amount: "91", ...(note === undefined ? {} : { note }) }, key);
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.body.transferId, first.body.transferId);
+    assert.equal(again.body.note, "original", "the receipt shows the stored note");
+    await sql`DELETE FROM idempotency_keys WHERE scope = ${`user:${h.a.id}`} AND key = ${key}`.execute(h.platform.services.db);
+  }
+  const refused = await send(h.a, { toMsisdn: h.b.msisdn, amount: "92", note: "mismatch" }, key);
+  assertError(refused, 409, "ERR_IDEMPOTENCY_MISMATCH", "the ledger refuses other fields under the same id");
+  assert.equal((await snapshot(h)).transfers, before.transfers, "no money moved");
+  const stored = await h.call("GET", `/v1/transfers/${first.body.transferId}`, { token: h.a.token });
+  assert.equal(stored.body.note, "original");
+});
+
 test("concurrent retries of one noted transfer move the money once and keep the note", async () => {
   const key = randomUUID();
   const before = await snapshot(h);

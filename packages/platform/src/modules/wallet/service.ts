@@ -108,13 +108,18 @@ export class WalletService {
         // A concurrent twin of this request (same key, same body) may have been refused and taken
         // the note away between our insert and our commit: put it back.
         await this.storeNote(input.transferId, note);
-      } else {
+      } else if ((await this.ledger.transfer(input.transferId)) === undefined) {
+        // Refused, and no transfer has this id (a transfer that has it keeps its own note).
         await sql`DELETE FROM wallet_transfer_notes WHERE transfer_id = ${input.transferId}::uuid`.execute(this.db);
-        // ...and the other way round: the twin's transfer may have committed meanwhile.
+        // A twin's transfer may have committed between the look and the delete.
         if ((await this.ledger.transfer(input.transferId)) !== undefined) await this.storeNote(input.transferId, note);
       }
     }
-    return moved.ok ? { ok: true, value: { ...moved.value, note } } : moved;
+    if (!moved.ok) return moved;
+    // The receipt names the note as stored, like the rest of it (a key reused after its
+    // idempotency record expired finds the first transfer, and that transfer's note).
+    const stored = await sql<{ note: string }>`SELECT note FROM wallet_transfer_notes WHERE transfer_id = ${input.transferId}::uuid`.execute(this.db);
+    return { ok: true, value: { ...moved.value, note: stored.rows[0]?.note ?? null } };
   }
 
   /**
@@ -130,7 +135,7 @@ export class WalletService {
     const debit = wallets.has(transfer.debitAccountId);
     if (!debit && !wallets.has(transfer.creditAccountId)) return notFound;
     const counterpartyAccountId = debit ? transfer.creditAccountId : transfer.debitAccountId;
-    const [named] = await this.describe([{ transfer, counterpartyAccountId }]);
+    const [named] = await this.describe([{ transferId: transfer.id, counterpartyAccountId }]);
     const hold: Transfer | undefined = transfer.pendingId === null ? undefined : await this.ledger.transfer(transfer.pendingId);
     return {
       ok: true,
@@ -147,7 +152,7 @@ export class WalletService {
     const wallet = (await this.parties.wallets(caller.id)).find((a) => a.kind === walletKind && a.currency === query.currency);
     if (wallet === undefined) return { ok: false, code: "ERR_CURRENCY_UNSUPPORTED" };
     const postings = await this.ledger.history(wallet.id, { limit: query.limit, ...(query.beforeSeq === undefined ? {} : { beforeSeq: query.beforeSeq }) });
-    const named = await this.describe(postings.map((p) => ({ transfer: { id: p.transferId }, counterpartyAccountId: p.counterpartyAccountId })));
+    const named = await this.describe(postings);
     const entries = postings.map((p, i) => ({
       transferId: p.transferId, kind: kindByCode.get(p.code) ?? "other", direction: p.amount < 0n ? "debit" as const : "credit" as const,
       amount: (p.amount < 0n ? -p.amount : p.amount).toString(), currency: p.currency, counterparty: named[i]!.counterparty, note: named[i]!.note,
@@ -161,13 +166,13 @@ export class WalletService {
   }
 
   /** The counterparty and note of each movement, in a fixed number of queries per page. */
-  private async describe(movements: readonly { transfer: { id: string }; counterpartyAccountId: string }[]): Promise<{ counterparty: Counterparty | null; note: string | null }[]> {
+  private async describe(movements: readonly { transferId: string; counterpartyAccountId: string }[]): Promise<{ counterparty: Counterparty | null; note: string | null }[]> {
     const owners = new Map<string, { ownerType: OwnerType; ownerId: string | null }>();
     for (const accountId of new Set(movements.map((m) => m.counterpartyAccountId))) owners.set(accountId, await this.accountOwner(accountId));
     const ownerIds = (type: OwnerType) => [...new Set([...owners.values()].filter((o) => o.ownerType === type && o.ownerId !== null).map((o) => o.ownerId!))];
     const users = new Map((await this.parties.usersByIds(ownerIds("user"))).map((u) => [u.id, u]));
     const merchants = new Map((await this.parties.merchantsByIds(ownerIds("merchant"))).map((m) => [m.id, m]));
-    const ids = [...new Set(movements.map((m) => m.transfer.id))];
+    const ids = [...new Set(movements.map((m) => m.transferId))];
     const notes = new Map(ids.length === 0 ? [] : (await sql<{ transfer_id: string; note: string }>`
       SELECT transfer_id, note FROM wallet_transfer_notes WHERE transfer_id = ANY(${ids}::uuid[])`.execute(this.db)).rows.map((r) => [r.transfer_id, r.note]));
     return movements.map((m) => {
@@ -176,7 +181,7 @@ export class WalletService {
       const merchant = owner.ownerType === "merchant" ? merchants.get(owner.ownerId!) : undefined;
       const counterparty: Counterparty | null = user !== undefined ? { type: "user", msisdn: user.msisdn, displayName: user.displayName }
         : merchant !== undefined ? { type: "merchant", msisdn: null, displayName: merchant.legalName } : null;
-      return { counterparty, note: notes.get(m.transfer.id) ?? null };
+      return { counterparty, note: notes.get(m.transferId) ?? null };
     });
   }
 
