@@ -218,6 +218,22 @@ test("a transfer without a note, and a top-up, by id: note null, the platform si
   assertError(await h.call("GET", `/v1/transfers/${topUp.body.transferId}`, { token: h.b.token }), 404, "ERR_TRANSFER_NOT_FOUND", "someone else's top-up");
 });
 
+test("a movement to a merchant names the merchant as counterparty, by id and in the history", async () => {
+  const ledger = h.platform.services.ledger;
+  const merchantAccount = (await ledger.accountsOf("merchant", h.demo.merchant.id)).find((a) => a.currency === h.currency)!;
+  const id = randomUUID();
+  // A capture leg as the payments module posts it (ledger code 10), straight through the ledger.
+  assert.deepEqual(await ledger.submit([{ id, kind: "posted", debitAccountId: h.a.accountId, creditAccountId: merchantAccount.id, amount: 250n, code: 10 }]), ["ok"]);
+  const one = await h.call("GET", `/v1/transfers/${id}`, { token: h.a.token });
+  assert.equal(one.status, 200, one.text);
+  assert.equal(one.body.kind, "other");
+  assert.deepEqual(one.body.counterparty, { type: "merchant", msisdn: null, displayName: h.demo.merchant.legalName });
+  const history = await h.call("GET", "/v1/me/history?limit=5", { token: h.a.token });
+  const entry = history.body.entries.find((e: any) => e.transferId === id);
+  assert.deepEqual(entry?.counterparty, one.body.counterparty);
+  assertError(await h.call("GET", `/v1/transfers/${id}`, { token: h.b.token }), 404, "ERR_TRANSFER_NOT_FOUND", "not B's");
+});
+
 test("a bad note is refused with ERR_NOTE_INVALID and moves nothing", async () => {
   const cases: [string, unknown][] = [
     ["141 code points", "\u{1F600}".repeat(141)],
