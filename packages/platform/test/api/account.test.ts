@@ -353,6 +353,27 @@ test("concurrent retries of one noted transfer move the money once and keep the 
   assert.equal(stored.body.note, "twins");
 });
 
+test("hostile bodies on the new routes get the one error shape, never a 5xx", async () => {
+  const id = randomUUID();
+  const json = { "content-type": "application/json" };
+  const cases: [string, string, Parameters<Harness["call"]>[2], number, string][] = [
+    ["POST", "/v1/me/password", { token: h.a.token, raw: "{", headers: json }, 400, "ERR_MALFORMED_JSON"],
+    ["POST", "/v1/me/password", { token: h.a.token, raw: "x", headers: { "content-type": "text/plain" } }, 415, "ERR_UNSUPPORTED_MEDIA_TYPE"],
+    ["POST", "/v1/me/password", { token: h.a.token, json: { currentPassword: "x", newPassword: "y".repeat(20), pad: "z".repeat(20_000) } }, 413, "ERR_BODY_TOO_LARGE"],
+    ["POST", "/v1/me/password", { token: h.a.token, raw: '{"__proto__":{"x":1},"currentPassword":"a","newPassword":"bbbbbbbbbbbb"}', headers: json }, 400, "ERR_MALFORMED_JSON"],
+    ["POST", "/v1/me/password", { token: h.a.token, json: { currentPassword: 5, newPassword: "long-enough-1" } }, 400, "ERR_VALIDATION"],
+    ["POST", "/v1/auth/logout", { token: h.a.token, raw: "{", headers: json }, 400, "ERR_MALFORMED_JSON"],
+    // A GET's body is not read at all.
+    ["GET", `/v1/transfers/${id}`, { token: h.a.token, headers: { "content-type": "application/json" }, raw: "{" }, 404, "ERR_TRANSFER_NOT_FOUND"],
+    ["GET", `/v1/transfers/${"f".repeat(90)}`, { token: h.a.token }, 400, "ERR_VALIDATION"],
+  ];
+  for (const [method, url, options, status, code] of cases) {
+    const reply = await h.call(method, url, options);
+    assertError(reply, status, code, `${method} ${url.slice(0, 40)} ${JSON.stringify(options).slice(0, 80)}`);
+  }
+  assert.equal((await h.call("GET", "/v1/me", { token: h.a.token })).status, 200, "the token still works");
+});
+
 test("parseNote: trims, counts code points, refuses controls", () => {
   assert.deepEqual(parseNote(undefined), { ok: true, note: null });
   assert.deepEqual(parseNote(" \u00A0 "), { ok: true, note: null });
