@@ -77,7 +77,6 @@ export function parseFlags(command: Command, argv: string[]): FlagValues & { hel
   const values: FlagValues & { help?: boolean } = {};
   for (const [name, flag] of Object.entries(command.flags)) {
     const value = parsed.values[name] ?? (flag.alias === undefined ? undefined : parsed.values[flag.alias]);
-    if (Array.isArray(value)) throw usageError(`--${name} is given twice`);
     values[name] = value as string | boolean | undefined;
     if (typeof value === "string" && value === "") throw usageError(`--${name} needs a value: see obol ${command.name} --help`);
   }

@@ -1,17 +1,26 @@
-import { startBank } from "@obol/bank";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { ObolError } from "../errors/obol-error.js";
 import { formatAmount } from "../money.js";
-import { confirmationWaitMsMax } from "../modules/ecash/service.js";
-import { adminCreate } from "./admin.js";
 import { amountFlags, currencyFlag, integerFlag, platformUrl, usageError, type Command, type FlagSpec, type FlagValues } from "./args.js";
-import { runDemo } from "./demo.js";
-import { merchantDeposit, merchantRecords, merchantRegister, merchantServe } from "./ecash-merchant.js";
-import { ecashConfirm, ecashPay, ecashRegister, ecashTokens, ecashWithdraw } from "./ecash-wallet.js";
-import { getPayment, listPayments, merchantClient, paymentAction, paymentLine, paymentStates, refundPayment, requestPayment, waitForOutcome } from "./merchant.js";
-import { pkiHsmInit } from "./pki.js";
-import { auditVerify, bankReconcile, ledgerVerify, migrateOnly, start } from "./start.js";
-import { walletConfirm, walletDecline, walletDispute, walletInbox, walletPayments, walletReceived } from "./wallet-payments.js";
-import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletSessionKey, walletStatus } from "./wallet.js";
+import { paymentLine, paymentStates } from "./payment-view.js";
+
+// Command modules load when their command runs: `obol --help` and usage errors answer without loading the
+// platform, the XML stack or the bank.
+const admin = () => import("./admin.js");
+const bank = () => import("@obol/bank");
+const demo = () => import("./demo.js");
+const ecashMerchant = () => import("./ecash-merchant.js");
+const ecashWallet = () => import("./ecash-wallet.js");
+const merchant = () => import("./merchant.js");
+const pki = () => import("./pki.js");
+const platform = () => import("./start.js");
+const walletPayments = () => import("./wallet-payments.js");
+const wallet = () => import("./wallet.js");
+
+/** The longest long poll of `obol wallet ecash confirm`: the platform's confirmationWaitMsMax (a test checks they agree). */
+export const ecashConfirmWaitSecondsMax = 25;
+const defaultKeystorePath = join(homedir(), ".obol", "wallet.json");
 
 /**
  * Every `obol` command: its flags (with help), examples, and how it calls the command's logic. One rule for
@@ -59,11 +68,11 @@ export const commands: Command[] = [
     details: "Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).",
     flags: { demo: { type: "boolean", description: "create demo users, a merchant and an operator on first start" }, production, port },
     examples: ["obol start --demo", "PORT=3140 OBOL_DATA_DIR=/tmp/obol obol start --demo"],
-    run: (v) => start({ demo: flagOn(v.demo), overrides: overrides(v) }),
+    run: async (v) => (await platform()).start({ demo: flagOn(v.demo), overrides: overrides(v) }),
   },
   {
     name: "migrate", summary: "apply pending database migrations and exit", flags: { production }, examples: ["obol migrate"],
-    run: (v) => migrateOnly(overrides(v)),
+    run: async (v) => (await platform()).migrateOnly(overrides(v)),
   },
   {
     name: "admin create", summary: "create an operator; prints a generated password once",
@@ -74,20 +83,20 @@ export const commands: Command[] = [
       production,
     },
     examples: ["obol admin create --username ops-anna --role support", "printf '%s' \"$PASSWORD\" | obol admin create --username ops-ben --password-stdin"],
-    run: (v) => adminCreate({ username: str(v.username)!, role: str(v.role) ?? "admin", passwordFromStdin: flagOn(v["password-stdin"]), overrides: overrides(v) }),
+    run: async (v) => (await admin()).adminCreate({ username: str(v.username)!, role: str(v.role) ?? "admin", passwordFromStdin: flagOn(v["password-stdin"]), overrides: overrides(v) }),
   },
-  { name: "demo", summary: "a scripted P2P transfer and a confirmed payment on a throwaway in-memory platform", flags: {}, examples: ["obol demo"], run: () => runDemo() },
-  { name: "ledger verify", summary: "prove every balance equals its postings", flags: { production }, examples: ["obol ledger verify"], run: (v) => ledgerVerify(overrides(v)) },
-  { name: "audit verify", summary: "check the audit log's hash chain and signed checkpoints", flags: { production }, examples: ["obol audit verify"], run: (v) => auditVerify(overrides(v)) },
+  { name: "demo", summary: "a scripted P2P transfer and a confirmed payment on a throwaway in-memory platform", flags: {}, examples: ["obol demo"], run: async () => (await demo()).runDemo() },
+  { name: "ledger verify", summary: "prove every balance equals its postings", flags: { production }, examples: ["obol ledger verify"], run: async (v) => (await platform()).ledgerVerify(overrides(v)) },
+  { name: "audit verify", summary: "check the audit log's hash chain and signed checkpoints", flags: { production }, examples: ["obol audit verify"], run: async (v) => (await platform()).auditVerify(overrides(v)) },
   {
     name: "pki hsm-init", summary: "key ceremony: make the issuing CA key in the PKCS#11 token and certify it",
     details: "Needs OBOL_PKCS11_MODULE, OBOL_PKCS11_TOKEN_LABEL and OBOL_PKCS11_PIN.", flags: { production }, examples: ["obol pki hsm-init"],
-    run: (v) => pkiHsmInit(overrides(v)),
+    run: async (v) => (await pki()).pkiHsmInit(overrides(v)),
   },
-  { name: "bank start", summary: "run the reference bank (its own process and database; OBOL_BANK_* variables)", flags: {}, examples: ["obol bank start"], run: () => startBank(process.env) },
+  { name: "bank start", summary: "run the reference bank (its own process and database; OBOL_BANK_* variables)", flags: {}, examples: ["obol bank start"], run: async () => (await bank()).startBank(process.env) },
   {
     name: "bank reconcile", summary: "the clearing account against the bank's statement; exit 1 on any mismatch", flags: { currency, production },
-    examples: ["obol bank reconcile --currency KES"], run: (v) => bankReconcile(overrides(v), currencyFlag(v.currency)),
+    examples: ["obol bank reconcile --currency KES"], run: async (v) => (await platform()).bankReconcile(overrides(v), currencyFlag(v.currency)),
   },
 
   // The wallet: a device key made here, sealed in a keystore; payments are signed XML messages.
@@ -96,27 +105,27 @@ export const commands: Command[] = [
     details: `The enrolment code comes from an operator (POST /v1/admin/enrolment-codes). ${walletSecrets}`,
     flags: { url, msisdn: { type: "string", value: "MSISDN", description: "your phone number, e.g. +254700000001", required: true }, code: { type: "string", value: "CODE", description: "the one-time enrolment code", required: true }, keystore },
     examples: ["obol wallet enroll --url http://127.0.0.1:3000 --msisdn +254700000001 --code 123456"],
-    run: (v) => walletEnroll({ url: platformUrl(v.url), msisdn: str(v.msisdn)!, code: str(v.code)!, keystore: keystorePath(v) }),
+    run: async (v) => (await wallet()).walletEnroll({ url: platformUrl(v.url), msisdn: str(v.msisdn)!, code: str(v.code)!, keystore: keystorePath(v) }),
   },
-  { name: "wallet status", summary: "the wallet's certificate and its status at the platform", flags: { keystore, url: walletUrl }, examples: ["obol wallet status"], run: (v) => walletStatus({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
-  { name: "wallet balance", summary: "your balance (a signed message)", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet balance"], run: (v) => walletBalance({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
-  { name: "wallet history", summary: "your last 20 transfers", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet history"], run: (v) => walletHistory({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
-  { name: "wallet revoke", summary: "revoke this wallet's certificate (a lost or replaced device)", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet revoke"], run: (v) => walletRevoke({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
-  { name: "wallet session-key", summary: "obtain or rotate the named session key that confidential parts travel under", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet session-key"], run: (v) => walletSessionKey({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
+  { name: "wallet status", summary: "the wallet's certificate and its status at the platform", flags: { keystore, url: walletUrl }, examples: ["obol wallet status"], run: async (v) => (await wallet()).walletStatus({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
+  { name: "wallet balance", summary: "your balance (a signed message)", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet balance"], run: async (v) => (await wallet()).walletBalance({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
+  { name: "wallet history", summary: "your last 20 transfers", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet history"], run: async (v) => (await wallet()).walletHistory({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
+  { name: "wallet revoke", summary: "revoke this wallet's certificate (a lost or replaced device)", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet revoke"], run: async (v) => (await wallet()).walletRevoke({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
+  { name: "wallet session-key", summary: "obtain or rotate the named session key that confidential parts travel under", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet session-key"], run: async (v) => (await wallet()).walletSessionKey({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
   {
     name: "wallet pay", summary: "pay another user: a signed transfer message; the platform's signed receipt is verified",
     details: `${amountDetails}\n${walletSecrets}`,
     flags: { to: { type: "string", value: "MSISDN", description: "the payee's phone number", required: true }, amount, "amount-minor": amountMinor, currency, "idempotency-key": idempotencyKey, keystore, url: walletUrl },
     examples: ["obol wallet pay --to +254700000002 --amount 125.50", "obol wallet pay --to +254700000002 --amount-minor 12550 --currency KES"],
-    run: (v) => {
+    run: async (v) => {
       const code = currencyFlag(v.currency);
-      return walletPay({ keystore: keystorePath(v), url: walletUrlOf(v), to: str(v.to)!, amount: amountFlags(v, "amount", code), currency: code, idempotencyKey: str(v["idempotency-key"]) });
+      return (await wallet()).walletPay({ keystore: keystorePath(v), url: walletUrlOf(v), to: str(v.to)!, amount: amountFlags(v, "amount", code), currency: code, idempotencyKey: str(v["idempotency-key"]) });
     },
   },
   {
     name: "wallet inbox", summary: "payment requests waiting for your confirmation", details: walletSecrets,
     flags: { wait: waitFlag("a request to arrive", 600), keystore, url: walletUrl }, examples: ["obol wallet inbox", "obol wallet inbox --wait 30"],
-    run: (v) => walletInbox({ keystore: keystorePath(v), url: walletUrlOf(v), waitSeconds: waitSeconds(v) }),
+    run: async (v) => (await walletPayments()).walletInbox({ keystore: keystorePath(v), url: walletUrlOf(v), waitSeconds: waitSeconds(v) }),
   },
   {
     name: "wallet confirm", summary: "confirm a merchant's payment request: shows merchant, amount and reference, and asks",
@@ -127,29 +136,29 @@ export const commands: Command[] = [
       wait: waitFlag("a request to arrive", 600), yes: { type: "boolean", description: "confirm without asking (scripts)" }, keystore, url: walletUrl,
     },
     examples: ["obol wallet confirm", "obol wallet confirm --payment 4f1c…-… --funding bank", "obol wallet confirm --wait 30 --yes"],
-    run: (v) => {
+    run: async (v) => {
       const funding = str(v.funding) ?? "auto";
       if (!["auto", "wallet", "bank"].includes(funding)) throw usageError(`--funding must be auto, wallet or bank, not '${funding}'`);
-      return walletConfirm({ keystore: keystorePath(v), url: walletUrlOf(v), ...(v.payment === undefined ? {} : { paymentId: paymentId(v) }), funding, waitSeconds: waitSeconds(v), yes: flagOn(v.yes) });
+      return (await walletPayments()).walletConfirm({ keystore: keystorePath(v), url: walletUrlOf(v), ...(v.payment === undefined ? {} : { paymentId: paymentId(v) }), funding, waitSeconds: waitSeconds(v), yes: flagOn(v.yes) });
     },
   },
   {
     name: "wallet decline", summary: "decline a merchant's payment request", details: walletSecrets,
     flags: { payment: { ...payment, defaultText: "the only one waiting" }, wait: waitFlag("a request to arrive", 600), keystore, url: walletUrl },
     examples: ["obol wallet decline --payment 4f1c…"],
-    run: (v) => walletDecline({ keystore: keystorePath(v), url: walletUrlOf(v), ...(v.payment === undefined ? {} : { paymentId: paymentId(v) }), waitSeconds: waitSeconds(v) }),
+    run: async (v) => (await walletPayments()).walletDecline({ keystore: keystorePath(v), url: walletUrlOf(v), ...(v.payment === undefined ? {} : { paymentId: paymentId(v) }), waitSeconds: waitSeconds(v) }),
   },
-  { name: "wallet payments", summary: "your merchant payments and their states", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet payments"], run: (v) => walletPayments({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
+  { name: "wallet payments", summary: "your merchant payments and their states", details: walletSecrets, flags: { keystore, url: walletUrl }, examples: ["obol wallet payments"], run: async (v) => (await walletPayments()).walletPayments({ keystore: keystorePath(v), url: walletUrlOf(v) }) },
   {
     name: "wallet received", summary: "escrow: you received the goods (releases the funds to the merchant)", details: walletSecrets,
     flags: { payment: { ...payment, required: true }, keystore, url: walletUrl }, examples: ["obol wallet received --payment 4f1c…"],
-    run: (v) => walletReceived({ keystore: keystorePath(v), url: walletUrlOf(v), paymentId: paymentId(v) }),
+    run: async (v) => (await walletPayments()).walletReceived({ keystore: keystorePath(v), url: walletUrlOf(v), paymentId: paymentId(v) }),
   },
   {
     name: "wallet dispute", summary: "escrow: dispute a payment before its release", details: walletSecrets,
     flags: { payment: { ...payment, required: true }, reason: { type: "string", value: "TEXT", description: "what went wrong", required: true }, keystore, url: walletUrl },
     examples: ["obol wallet dispute --payment 4f1c… --reason \"never arrived\""],
-    run: (v) => walletDispute({ keystore: keystorePath(v), url: walletUrlOf(v), paymentId: paymentId(v), reason: str(v.reason)! }),
+    run: async (v) => (await walletPayments()).walletDispute({ keystore: keystorePath(v), url: walletUrlOf(v), paymentId: paymentId(v), reason: str(v.reason)! }),
   },
 
   // The merchant API, through @obol/sdk.
@@ -170,6 +179,7 @@ export const commands: Command[] = [
         expiresSeconds: integerFlag(v.expires, "expires", 10, 86_400, " seconds"), idempotencyKey: str(v["idempotency-key"]),
       };
       const wait = waitSeconds(v);
+      const { merchantClient, requestPayment, waitForOutcome } = await merchant();
       const api = merchantClient(platformUrl(v.url));
       const created = await requestPayment(api, input);
       console.log(`requested: ${paymentLine(created)} (expires ${created.expiresAt})`);
@@ -186,6 +196,7 @@ export const commands: Command[] = [
     run: async (v) => {
       const state = str(v.state);
       if (state !== undefined && !paymentStates.includes(state as never)) throw usageError(`--state must be one of ${paymentStates.join(", ")}, not '${state}'`);
+      const { listPayments, merchantClient } = await merchant();
       const payments = await listPayments(merchantClient(platformUrl(v.url)), state);
       for (const p of payments) console.log(paymentLine(p));
       if (payments.length === 0) console.log("no payments");
@@ -196,6 +207,7 @@ export const commands: Command[] = [
     name: "merchant get", summary: "one payment with its transitions and refunds", details: merchantSecrets,
     flags: { payment: { ...payment, required: true }, url }, examples: ["obol merchant get --payment 4f1c…"],
     run: async (v) => {
+      const { getPayment, merchantClient } = await merchant();
       const p = await getPayment(merchantClient(platformUrl(v.url)), paymentId(v));
       console.log(paymentLine(p));
       for (const t of p.transitions) console.log(`  ${t.at}  ${t.event.padEnd(16)} ${t.from ?? "-"} → ${t.to}  by ${t.actor}${t.reason ? `  ${t.reason}` : ""}`);
@@ -211,6 +223,7 @@ export const commands: Command[] = [
     run: async (v) => {
       const id = paymentId(v);
       if (v.amount === undefined && v["amount-minor"] === undefined) throw usageError("--amount AMOUNT or --amount-minor N is required: see obol merchant refund --help");
+      const { getPayment, merchantClient, refundPayment } = await merchant();
       const api = merchantClient(platformUrl(v.url));
       const original = await getPayment(api, id);
       const refund = await refundPayment(api, { paymentId: id, amount: amountFlags(v, "amount", original.currency), reason: str(v.reason), idempotencyKey: str(v["idempotency-key"]) });
@@ -222,6 +235,7 @@ export const commands: Command[] = [
     name: `merchant ${action}`, summary: action === "ship" ? "escrow: mark a held payment as shipped" : "cancel a request the payer has not confirmed", details: merchantSecrets,
     flags: { payment: { ...payment, required: true }, url }, examples: [`obol merchant ${action} --payment 4f1c…`],
     run: async (v) => {
+      const { merchantClient, paymentAction } = await merchant();
       console.log(paymentLine(await paymentAction(merchantClient(platformUrl(v.url)), action, paymentId(v))));
       return 0;
     },
@@ -237,21 +251,21 @@ function ecashCommands(): Command[] {
   const dataDir: FlagSpec = { type: "string", value: "DIR", description: "the merchant's e-cash data directory", defaultText: "./data/merchant-ecash" };
   const merchantUrl: FlagSpec = { type: "string", value: "URL", description: "the merchant's e-cash server (obol merchant ecash serve)", required: true };
   const dataDirOf = (v: FlagValues) => str(v["data-dir"]) ?? "./data/merchant-ecash";
-  const waitMax = confirmationWaitMsMax / 1000;
+  const waitMax = ecashConfirmWaitSecondsMax;
   return [
     {
       name: "wallet ecash register", summary: "enrol the wallet for e-cash (no key escrow)", details: ecashWalletSecrets,
       flags: { url: { ...url, defaultText: "the enrolled keystore's URL" }, msisdn: { type: "string", value: "MSISDN", description: "your phone number", defaultText: "the enrolled keystore's" }, keystore },
       examples: ["obol wallet ecash register", "obol wallet ecash register --url http://127.0.0.1:3000 --msisdn +254700000001"],
-      run: (v) => ecashRegister({ keystore: keystorePath(v), ...(v.url === undefined ? {} : { url: platformUrl(v.url) }), ...(v.msisdn === undefined ? {} : { msisdn: str(v.msisdn)! }) }),
+      run: async (v) => (await ecashWallet()).ecashRegister({ keystore: keystorePath(v), ...(v.url === undefined ? {} : { url: platformUrl(v.url) }), ...(v.msisdn === undefined ? {} : { msisdn: str(v.msisdn)! }) }),
     },
     {
       name: "wallet ecash withdraw", summary: "withdraw a token spendable at one merchant", details: `${amountDetails} The currency is the platform's e-cash currency.\n${ecashWalletSecrets}`,
       flags: { amount, "amount-minor": amountMinor, merchant: merchantUrl, keystore },
       examples: ["obol wallet ecash withdraw --amount 1.00 --merchant http://127.0.0.1:4100"],
-      run: (v) => {
+      run: async (v) => {
         if (v.amount === undefined && v["amount-minor"] === undefined) throw usageError("--amount AMOUNT or --amount-minor N is required: see obol wallet ecash withdraw --help");
-        return ecashWithdraw({ keystore: keystorePath(v), amount: (currencyCode) => amountFlags(v, "amount", currencyCode), merchant: str(v.merchant)! });
+        return (await ecashWallet()).ecashWithdraw({ keystore: keystorePath(v), amount: (currencyCode) => amountFlags(v, "amount", currencyCode), merchant: str(v.merchant)! });
       },
     },
     {
@@ -263,13 +277,13 @@ function ecashCommands(): Command[] {
         token: { type: "string", value: "SN", description: "the token to spend (32 hex digits)", defaultText: "one for that merchant" }, keystore,
       },
       examples: ["obol wallet ecash pay --merchant http://127.0.0.1:4100 --item espresso", "obol wallet ecash pay --merchant http://127.0.0.1:4100 --item espresso --price 0.20"],
-      run: (v) => ecashPay({
+      run: async (v) => (await ecashWallet()).ecashPay({
         keystore: keystorePath(v), merchant: str(v.merchant)!, item: str(v.item)!,
         ...(v.price === undefined && v["price-minor"] === undefined ? {} : { price: (currencyCode: string) => amountFlags(v, "price", currencyCode) }),
         ...(v.token === undefined ? {} : { token: str(v.token)! }),
       }),
     },
-    { name: "wallet ecash tokens", summary: "your e-cash tokens", details: ecashWalletSecrets, flags: { keystore }, examples: ["obol wallet ecash tokens"], run: (v) => ecashTokens({ keystore: keystorePath(v) }) },
+    { name: "wallet ecash tokens", summary: "your e-cash tokens", details: ecashWalletSecrets, flags: { keystore }, examples: ["obol wallet ecash tokens"], run: async (v) => (await ecashWallet()).ecashTokens({ keystore: keystorePath(v) }) },
     {
       name: "wallet ecash confirm", summary: "answer the merchants' deposits that wait for you (a deposit that does not match your log is always refused)",
       details: `Without --accept or --reject, each matching deposit is asked about in a terminal, and left waiting with no terminal.\n${ecashWalletSecrets}`,
@@ -278,15 +292,15 @@ function ecashCommands(): Command[] {
         wait: { ...waitFlag("deposits to arrive", waitMax), alias: "wait-seconds" }, keystore,
       },
       examples: ["obol wallet ecash confirm", "obol wallet ecash confirm --accept --wait 5"],
-      run: (v) => {
+      run: async (v) => {
         if (v.accept === true && v.reject === true) throw usageError("give --accept or --reject, not both");
-        return ecashConfirm({ keystore: keystorePath(v), waitSeconds: waitSeconds(v, waitMax), ...(v.accept === true ? { decision: "ACCEPT" as const } : v.reject === true ? { decision: "REJECT" as const } : {}) });
+        return (await ecashWallet()).ecashConfirm({ keystore: keystorePath(v), waitSeconds: waitSeconds(v, waitMax), ...(v.accept === true ? { decision: "ACCEPT" as const } : v.reject === true ? { decision: "REJECT" as const } : {}) });
       },
     },
     {
       name: "merchant ecash register", summary: "enrol the merchant for e-cash (its API key logs it in; no key escrow)", details: merchantEcashSecrets,
       flags: { url: { ...url, alias: "platform" }, "data-dir": dataDir }, examples: ["obol merchant ecash register --url http://127.0.0.1:3000"],
-      run: (v) => merchantRegister({ dataDir: dataDirOf(v), platform: platformUrl(v.url) }),
+      run: async (v) => (await ecashMerchant()).merchantRegister({ dataDir: dataDirOf(v), platform: platformUrl(v.url) }),
     },
     {
       name: "merchant ecash serve", summary: "take e-cash payments from wallets until stopped (SIGINT/SIGTERM)", details: merchantEcashSecrets,
@@ -295,10 +309,10 @@ function ecashCommands(): Command[] {
         host: { type: "string", value: "HOST", description: "the address to listen on", defaultText: "127.0.0.1" }, port: { ...port, defaultText: "0 (any free port)" }, "data-dir": dataDir,
       },
       examples: ["obol merchant ecash serve --catalogue catalogue.json --port 4100"],
-      run: (v) => merchantServe({ dataDir: dataDirOf(v), catalogue: str(v.catalogue)!, host: str(v.host) ?? "127.0.0.1", port: integerFlag(v.port, "port", 0, 65_535) ?? 0 }),
+      run: async (v) => (await ecashMerchant()).merchantServe({ dataDir: dataDirOf(v), catalogue: str(v.catalogue)!, host: str(v.host) ?? "127.0.0.1", port: integerFlag(v.port, "port", 0, 65_535) ?? 0 }),
     },
-    { name: "merchant ecash deposit", summary: "deposit every new payment record (the users confirm)", details: merchantEcashSecrets, flags: { "data-dir": dataDir }, examples: ["obol merchant ecash deposit"], run: (v) => merchantDeposit({ dataDir: dataDirOf(v) }) },
-    { name: "merchant ecash records", summary: "every e-cash payment taken, with its deposit status", details: merchantEcashSecrets, flags: { "data-dir": dataDir }, examples: ["obol merchant ecash records"], run: (v) => merchantRecords({ dataDir: dataDirOf(v) }) },
+    { name: "merchant ecash deposit", summary: "deposit every new payment record (the users confirm)", details: merchantEcashSecrets, flags: { "data-dir": dataDir }, examples: ["obol merchant ecash deposit"], run: async (v) => (await ecashMerchant()).merchantDeposit({ dataDir: dataDirOf(v) }) },
+    { name: "merchant ecash records", summary: "every e-cash payment taken, with its deposit status", details: merchantEcashSecrets, flags: { "data-dir": dataDir }, examples: ["obol merchant ecash records"], run: async (v) => (await ecashMerchant()).merchantRecords({ dataDir: dataDirOf(v) }) },
   ];
 }
 

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { expectOk, type ObolClient } from "@obol/sdk";
 import { ObolError } from "../errors/obol-error.js";
-import { formatAmount } from "../money.js";
 import { platformClient } from "./client.js";
+import { type PaymentState, type PaymentView } from "./payment-view.js";
 import { countdown } from "./progress.js";
 
 /**
@@ -10,21 +10,6 @@ import { countdown } from "./progress.js";
  * OBOL_MERCHANT_API_KEY (never an argument: arguments show in process lists and shell history). The
  * functions here do the work and return what happened; main's command table prints it.
  */
-export interface PaymentView {
-  id: string;
-  merchantId: string;
-  state: string;
-  kind: string;
-  amount: string;
-  currency: string;
-  merchantReference: string;
-  expiresAt: string;
-  reason?: string | null;
-  fundingSource?: string | null;
-  transitions: { at: string; event: string; from: string | null; to: string; actor: string; reason?: string | null }[];
-  refunds: { id: string; amount: string; state: string; reason?: string | null }[];
-}
-
 export interface RefundView { id: string; amount: string; state: string }
 
 const finalStates = new Set(["succeeded", "released", "refunded", "declined", "expired", "cancelled", "failed"]);
@@ -34,10 +19,6 @@ export function merchantClient(url: string): ObolClient {
   const key = process.env.OBOL_MERCHANT_API_KEY;
   if (key === undefined || key === "") throw new ObolError("ERR_USAGE", "set OBOL_MERCHANT_API_KEY to the merchant's API key");
   return platformClient(url, key);
-}
-
-export function paymentLine(p: PaymentView): string {
-  return `${p.id}  ${String(p.state).padEnd(21)} ${formatAmount(BigInt(p.amount), p.currency)}  ${p.merchantReference}${p.reason ? `  ${p.reason}` : ""}`;
 }
 
 export interface PaymentRequestInput {
@@ -74,9 +55,6 @@ export async function waitForOutcome(api: ObolClient, payment: PaymentView, wait
     stop();
   }
 }
-
-type PaymentState = "awaiting_confirmation" | "funding" | "succeeded" | "held" | "shipped" | "disputed" | "released" | "refunded" | "declined" | "expired" | "cancelled" | "failed";
-export const paymentStates: readonly PaymentState[] = ["awaiting_confirmation", "funding", "succeeded", "held", "shipped", "disputed", "released", "refunded", "declined", "expired", "cancelled", "failed"];
 
 export async function listPayments(api: ObolClient, state?: string): Promise<PaymentView[]> {
   const query = { limit: 50, ...(state === undefined ? {} : { state: state as PaymentState }) };
