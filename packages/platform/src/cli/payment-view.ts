@@ -12,6 +12,7 @@ export interface PaymentView {
   expiresAt: string;
   reason?: string | null;
   fundingSource?: string | null;
+  fee?: string | null;
   transitions: { at: string; event: string; from: string | null; to: string; actor: string; reason?: string | null }[];
   refunds: { id: string; amount: string; state: string; reason?: string | null }[];
 }

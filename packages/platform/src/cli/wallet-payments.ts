@@ -66,10 +66,7 @@ export async function walletConfirm(options: { keystore: string; url?: string | 
   const request = await pick(keystore, options.paymentId, options.waitSeconds);
   console.log(`request: ${describe(request)}`);
   const what = `${formatAmount(BigInt(request.Amount ?? "0"), request.Currency ?? "XXX")} to ${request.MerchantName} (reference ${request.Reference}, payment ${request.PaymentId})`;
-  if (!(await agreed(`Pay ${what}?`, options.yes, what))) {
-    console.log("not confirmed");
-    return 1;
-  }
+  if (!(await agreed(`Pay ${what}?`, options.yes, what))) throw new ObolError("ERR_NOT_CONFIRMED", "not confirmed: nothing was signed, the request still waits (decline it with obol wallet decline)");
   const { status, xml, element } = await exchange(keystore, "wallet.payment.confirm", [{
     name: "Confirm", attributes: { PaymentId: request.PaymentId!, MerchantId: request.MerchantId!, Amount: request.Amount!, Currency: request.Currency!, Funding: options.funding },
   }]);

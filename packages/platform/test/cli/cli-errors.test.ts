@@ -111,7 +111,7 @@ describe("obol: failures are one line with a stable code", { timeout: 120_000 },
     ];
     // In parallel: each is its own process, and none reaches a platform.
     const results = await Promise.all(cases.map(([args]) => obol(args)));
-    cases.forEach(([args, sentence], i) => assertOneLineFailure(results[i]!, `ERR_USAGE`, 2, new RegExp(`${sentence.source}`)));
+    cases.forEach(([, sentence], i) => assertOneLineFailure(results[i]!, "ERR_USAGE", 2, sentence));
   });
 });
 
