@@ -202,7 +202,8 @@ export async function openAnswer(keystore: Keystore, xml: string, sessionKey: Se
 
 /** obol wallet session-key: obtains a new named session key (rotating the one held) by key agreement. */
 export async function walletSessionKey(options: { keystore: string; url?: string | undefined }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore, options.url);
+  const stored = await loadKeystore(options.keystore);
+  const keystore = options.url === undefined ? stored : { ...stored, url: options.url };
   const deviceKey = await openDeviceKey(keystore);
   const request = await sessionKeyRequest({ signer: { privateKey: deviceKey, keyName: keystore.compactId }, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)) });
   const response = await postMessage(keystore, request.xml);
@@ -213,9 +214,10 @@ export async function walletSessionKey(options: { keystore: string; url?: string
     now: new Date(), replay: new MemoryReplayGuard({ now: () => Date.now() }), extractable: true,
   });
   const raw = new Uint8Array(await crypto.subtle.exportKey("raw", received.key));
-  keystore.sessionKey = { name: received.name, expiresAt: received.expiresAt.toISOString(), sealed: sealSessionKey(deviceKey, received.name, raw) };
+  // The keystore keeps the URL of enrolment; --url is for this run only.
+  const sessionKey = { name: received.name, expiresAt: received.expiresAt.toISOString(), sealed: sealSessionKey(deviceKey, received.name, raw) };
   raw.fill(0);
-  await saveKeystore(options.keystore, options.url === undefined ? keystore : { ...keystore, url: (await loadKeystore(options.keystore)).url });
+  await saveKeystore(options.keystore, { ...stored, sessionKey });
   console.log(`session key ${received.name}, valid until ${received.expiresAt.toISOString()}: confidential parts now travel under it`);
   return 0;
 }
