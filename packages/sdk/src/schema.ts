@@ -884,6 +884,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End the presented session (user or operator token). Idempotent: an already ended or expired token also answers 204 */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The token no longer authenticates (no body) */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description ERR_VALIDATION, ERR_MALFORMED_JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION" | "ERR_MALFORMED_JSON";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_UNAUTHENTICATED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_FORBIDDEN */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_BODY_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_UNSUPPORTED_MEDIA_TYPE */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_INTERNAL */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ecash/confirmations": {
         parameters: {
             query?: never;
@@ -1484,7 +1614,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Posted movements of a wallet, newest first */
+        /** Posted movements of a wallet, newest first, with the counterparty and the note */
         get: {
             parameters: {
                 query?: {
@@ -1503,7 +1633,48 @@ export interface paths {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            currency: string;
+                            entries: {
+                                /**
+                                 * @description Minor units
+                                 * @example 1250
+                                 */
+                                amount: string;
+                                /** @description The other side: a user (MSISDN and display name) or a merchant; null for the platform's own accounts (bank clearing, fees, e-cash escrow) */
+                                counterparty: ({
+                                    displayName: string;
+                                    msisdn: string;
+                                    /** @enum {string} */
+                                    type: "user";
+                                } | {
+                                    displayName: string;
+                                    /** @enum {string|null} */
+                                    msisdn: null;
+                                    /** @enum {string} */
+                                    type: "merchant";
+                                }) | null;
+                                /**
+                                 * @description RFC 3339 UTC time
+                                 * @example 2026-12-07T23:00:00.000Z
+                                 */
+                                createdAt: string;
+                                currency: string;
+                                cursor: string;
+                                /**
+                                 * @description From the caller's wallet: debit = money out, credit = money in
+                                 * @enum {string}
+                                 */
+                                direction: "debit" | "credit";
+                                /** @enum {string} */
+                                kind: "p2p" | "top_up" | "withdrawal" | "other";
+                                note: string | null;
+                                transferId: string;
+                            }[];
+                            next: string | null;
+                        };
+                    };
                 };
             };
         };
@@ -1591,6 +1762,164 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change your password. A wrong current password counts toward the login lockout. Every other session of yours ends; this one stays valid */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        currentPassword: string;
+                        /** @description 10 to 128 characters, as at sign-up */
+                        newPassword: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            otherSessionsRevoked: number;
+                        };
+                    };
+                };
+                /** @description ERR_VALIDATION, ERR_MALFORMED_JSON, ERR_PASSWORD_WEAK */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION" | "ERR_MALFORMED_JSON" | "ERR_PASSWORD_WEAK";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_UNAUTHENTICATED, ERR_REQUEST_SIGNATURE, ERR_REQUEST_SIGNATURE_REQUIRED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED" | "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_FORBIDDEN, ERR_USER_SUSPENDED, ERR_CURRENT_PASSWORD_WRONG */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED" | "ERR_CURRENT_PASSWORD_WRONG";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_BODY_TOO_LARGE */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_UNSUPPORTED_MEDIA_TYPE */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_LOGIN_LOCKED */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_LOGIN_LOCKED";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_INTERNAL */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
                 };
             };
         };
@@ -2976,6 +3305,11 @@ export interface paths {
                         amount: string;
                         /** @example KES */
                         currency: string;
+                        /**
+                         * @description Optional note shown to both sides: trimmed, at most 140 Unicode code points, no control characters
+                         * @example Rent, March
+                         */
+                        note?: string | null;
                         /** @example +254700000001 */
                         toMsisdn: string;
                     };
@@ -2991,6 +3325,168 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/transfers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your transfers by id (any movement in your history); 404 for ids that are not yours */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description Minor units
+                             * @example 1250
+                             */
+                            amount: string;
+                            /**
+                             * @description RFC 3339 UTC time
+                             * @example 2026-12-07T23:00:00.000Z
+                             */
+                            completedAt: string;
+                            /** @description The other side: a user (MSISDN and display name) or a merchant; null for the platform's own accounts (bank clearing, fees, e-cash escrow) */
+                            counterparty: ({
+                                displayName: string;
+                                msisdn: string;
+                                /** @enum {string} */
+                                type: "user";
+                            } | {
+                                displayName: string;
+                                /** @enum {string|null} */
+                                msisdn: null;
+                                /** @enum {string} */
+                                type: "merchant";
+                            }) | null;
+                            /**
+                             * @description RFC 3339 UTC time
+                             * @example 2026-12-07T23:00:00.000Z
+                             */
+                            createdAt: string;
+                            currency: string;
+                            /**
+                             * @description From the caller's wallet: debit = money out, credit = money in
+                             * @enum {string}
+                             */
+                            direction: "debit" | "credit";
+                            /** @enum {string} */
+                            kind: "p2p" | "top_up" | "withdrawal" | "other";
+                            note: string | null;
+                            /**
+                             * @description Only transfers that moved money exist: a refused transfer is never stored
+                             * @enum {string}
+                             */
+                            status: "completed";
+                            transferId: string;
+                        };
+                    };
+                };
+                /** @description ERR_VALIDATION */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_UNAUTHENTICATED, ERR_REQUEST_SIGNATURE, ERR_REQUEST_SIGNATURE_REQUIRED */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED" | "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_FORBIDDEN, ERR_USER_SUSPENDED */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_TRANSFER_NOT_FOUND */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_TRANSFER_NOT_FOUND";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+                /** @description ERR_INTERNAL */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                                details?: unknown;
+                                message: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
