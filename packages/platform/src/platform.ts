@@ -5,6 +5,8 @@ import { signEcdsaP256, verifyEcdsaP256 } from "@obol/crypto";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { checkDurability, type DurabilityReport } from "./db/durability.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { ObolError } from "./errors/obol-error.js";
+import { pgliteTemplate as loadPgliteTemplate } from "./db/pglite-template.js";
 import { migrate, type Migration, type MigrationProgress } from "./db/migrations.js";
 import type { Config } from "./config.js";
 import { buildApp } from "./http/app.js";
@@ -65,6 +67,10 @@ export interface PlatformOptions {
   onMigration?: (progress: MigrationProgress) => void;
   /** Told when the platform's CA and keys are created (first start: a few seconds). */
   onKeyCreation?: () => void;
+  /** Told when the embedded reference bank creates its keys (its first start). */
+  onBankKeyCreation?: () => void;
+  /** Filled in with how long each part of the start took (milliseconds; keys and bank overlap). */
+  timings?: StartTimings;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
   /** "manual": the webhook worker runs only when called (tests drive `webhooks.worker.runDue`). Default "timer". */
@@ -89,6 +95,13 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** Where a start's time went, in milliseconds. `keys` and `bank` run at the same time. */
+export interface StartTimings {
+  database?: number;
+  keys?: number;
+  bank?: number;
+}
+
 const housekeepingIntervalMs = 10 * 60_000;
 const sweepIntervalMs = 1_000;
 /** How much of a webhook receiver's answer is read and kept in the delivery log. */
@@ -97,15 +110,23 @@ const webhookResponseBytesMax = 1024;
 /** Opens storage, refuses unsafe settings in production, migrates, and wires modules to the API. */
 export async function createPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
   const clock = options.clock ?? Date.now;
+  const timings = options.timings ?? {};
+  const since = (started: number) => performance.now() - started;
+  const databaseStarted = performance.now();
+  const pgliteTemplate = config.databaseUrl === undefined || config.bank.mode === "embedded" ? await loadPgliteTemplate() : undefined;
   const database = config.databaseUrl !== undefined
     ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
-    : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
+    : await openDatabase(options.memory ? { memory: true, template: pgliteTemplate } : { dataDir: join(config.dataDir, "pglite"), template: pgliteTemplate }).catch((error: unknown) => {
+      if (options.memory) throw error;
+      throw new ObolError("ERR_DATA_DIR", `the database in ${join(config.dataDir, "pglite")} does not open: it is damaged or not Obol's (PGlite: ${(error as Error).message}). Restore it, or move ${config.dataDir} aside to start afresh`, { cause: error });
+    });
   let accepting = false;
   let closeKeys = async () => {};
   let bank: BankEndpoint | undefined;
   try {
     const durability = await checkDurability(database, { production: config.production });
     await migrate(database.db, allMigrations, options.onMigration);
+    timings.database = since(databaseStarted);
 
     const db = database.db;
     // PGlite has one connection: a second batch in flight would only queue behind the first.
@@ -118,14 +139,33 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
     const passphrase = await keyPassphrase(config, options.memory === true);
     const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
-    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
-    closeKeys = keys.close;
+    // The key work (scrypt, RSA generation) runs on libuv's thread pool, all of it at once, while the embedded
+    // bank opens its storage on the main thread; nothing here waits for anything it does not need.
+    const keysStarted = performance.now();
+    const timed = <T>(work: Promise<T>, record: (ms: number) => void) => work.then((value) => { record(since(keysStarted)); return value; });
+    const keysMade = loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
+    const [keysResult, kekResult, ecashResult, sealerResult, bankResult] = await Promise.allSettled([
+      keysMade,
+      loadOrCreateSessionKek(db, passphrase),
+      EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase }),
+      WebhookSecretSealer.open(db, passphrase),
+      timed(openBankEndpoint(config.bank, keysMade, {
+        clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank, pgliteTemplate, onKeyCreation: options.onBankKeyCreation,
+      }), (ms) => { timings.bank = ms; }),
+    ]);
+    timings.keys = since(keysStarted);
+    if (keysResult.status === "fulfilled") closeKeys = keysResult.value.close;
+    if (bankResult.status === "fulfilled") bank = bankResult.value;
+    if (ecashResult.status === "fulfilled" && [keysResult, kekResult, sealerResult, bankResult].some((r) => r.status === "rejected")) ecashResult.value.stop();
+    for (const result of [keysResult, kekResult, ecashResult, sealerResult, bankResult]) if (result.status === "rejected") throw result.reason;
+    const keys = (keysResult as PromiseFulfilledResult<PlatformKeys>).value;
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
-    const sessionKeys = new SessionKeyService(db, clock, await loadOrCreateSessionKek(db, passphrase));
-    const ecash = await EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase });
-    bank = await openBankEndpoint(config.bank, keys, { clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank });
+    const sessionKeys = new SessionKeyService(db, clock, (kekResult as PromiseFulfilledResult<Uint8Array>).value);
+    const ecash = (ecashResult as PromiseFulfilledResult<EcashService>).value;
+    const sealer = (sealerResult as PromiseFulfilledResult<WebhookSecretSealer>).value;
+    bank = bank!;
     const banking = new BankingService({
       store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
       bankTransferAmountMax: config.limits.bankTransferAmountMax, clock, onError: (error) => app.log.error({ err: error }, "bank connector"),
@@ -134,7 +174,6 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       db, ledger, parties, banking, settings: config.settlement, currencies: config.currencies, clock, onError: (error) => app.log.error({ err: error }, "settlement"),
     });
     const notifications = new NotificationsService(db, clock);
-    const sealer = await WebhookSecretSealer.open(db, passphrase);
     const webhooks = new WebhooksService({
       db, clock, notifications, sealer,
       settings: { ...config.webhooks, responseBytesMax: webhookResponseBytesMax, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets } },
