@@ -41,6 +41,8 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
   const unpack = template !== undefined && (dataDir === undefined || !existsSync(join(dataDir, "PG_VERSION")));
   const db = await PGlite.create({
     ...(dataDir === undefined ? {} : { dataDir }), ...(unpack ? { loadDataDir: template } : {}), parsers: { [INT8_OID]: (value: string) => BigInt(value) },
+    // The bank's embedded data is small; 16 MB of shared buffers (not initdb's 128 MB, zeroed at every start) holds it whole.
+    startParams: [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"],
   });
   const sql = (runner: { query: PGlite["query"]; exec: PGlite["exec"] }): Sql => ({
     query: async <T>(text: string, params: readonly unknown[] = []) => (await runner.query<T>(text, params as unknown[])).rows,

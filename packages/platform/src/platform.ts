@@ -6,7 +6,7 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { checkDurability, type DurabilityReport } from "./db/durability.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { ObolError } from "./errors/obol-error.js";
-import { pgliteTemplate as loadPgliteTemplate } from "./db/pglite-template.js";
+import { isNewPgliteDir, pgliteTemplate as loadPgliteTemplate } from "./db/pglite-template.js";
 import { migrate, type Migration, type MigrationProgress } from "./db/migrations.js";
 import type { Config } from "./config.js";
 import { buildApp } from "./http/app.js";
@@ -17,7 +17,7 @@ import { AuditService, type CheckpointSigner } from "./modules/audit/service.js"
 import { channelMigrations } from "./modules/channel/migrations.js";
 import { ChannelStore } from "./modules/channel/store.js";
 import { WalletChannel } from "./modules/channel/service.js";
-import { loadOrCreateKeys, type PlatformKeys } from "./modules/pki/keys.js";
+import { loadOrCreateKeys, makeKeys, type PlatformKeys } from "./modules/pki/keys.js";
 import { pkiMigrations } from "./modules/pki/migrations.js";
 import { PkiService } from "./modules/pki/service.js";
 import { loadOrCreateSessionKek } from "./modules/sessionkeys/kek.js";
@@ -114,12 +114,35 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
   const since = (started: number) => performance.now() - started;
   const databaseStarted = performance.now();
   const pgliteTemplate = config.databaseUrl === undefined || config.bank.mode === "embedded" ? await loadPgliteTemplate() : undefined;
-  const database = config.databaseUrl !== undefined
-    ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
-    : await openDatabase(options.memory ? { memory: true, template: pgliteTemplate } : { dataDir: join(config.dataDir, "pglite"), template: pgliteTemplate }).catch((error: unknown) => {
-      if (options.memory) throw error;
-      throw new ObolError("ERR_DATA_DIR", `the database in ${join(config.dataDir, "pglite")} does not open: it is damaged or not Obol's (PGlite: ${(error as Error).message}). Restore it, or move ${config.dataDir} aside to start afresh`, { cause: error });
-    });
+  // A new embedded database surely has no keys yet: they are made (on the thread pool) while it opens, and the
+  // embedded bank opens beside it. PostgreSQL may already hold them: there, they are looked for first.
+  const passphrase = await keyPassphrase(config, options.memory === true);
+  const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
+  const newDatabase = config.databaseUrl === undefined && (options.memory === true || isNewPgliteDir(join(config.dataDir, "pglite")));
+  const keysStarted = performance.now();
+  const premade = newDatabase && config.pkcs11 === undefined ? makeKeys(passphrase, new Date(clock()), urls, options.onKeyCreation) : undefined;
+  premade?.catch(() => {}); // awaited (and its failure reported) by loadOrCreateKeys below
+  let resolveKeys!: (keys: PlatformKeys) => void;
+  let rejectKeys!: (error: unknown) => void;
+  const keysMade = new Promise<PlatformKeys>((resolve, reject) => { resolveKeys = resolve; rejectKeys = reject; });
+  keysMade.catch(() => {}); // awaited below; the bank only needs it once its own storage is open
+  const bankOpened = openBankEndpoint(config.bank, keysMade, {
+    clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank, pgliteTemplate, onKeyCreation: options.onBankKeyCreation,
+  }).then((endpoint) => { timings.bank = since(keysStarted); return endpoint; });
+  bankOpened.catch(() => {});
+  let database: Database;
+  try {
+    database = config.databaseUrl !== undefined
+      ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
+      : await openDatabase(options.memory ? { memory: true, template: pgliteTemplate } : { dataDir: join(config.dataDir, "pglite"), template: pgliteTemplate }).catch((error: unknown) => {
+        if (options.memory) throw error;
+        throw new ObolError("ERR_DATA_DIR", `the database in ${join(config.dataDir, "pglite")} does not open: it is damaged or not Obol's (PGlite: ${(error as Error).message}). Restore it, or move ${config.dataDir} aside to start afresh`, { cause: error });
+      });
+  } catch (error) {
+    rejectKeys(error);
+    await bankOpened.then((endpoint) => endpoint.stop(), () => {});
+    throw error;
+  }
   let accepting = false;
   let closeKeys = async () => {};
   let bank: BankEndpoint | undefined;
@@ -137,21 +160,15 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const idempotency = new IdempotencyService(db, clock);
     const requestSigning = new RequestSigning(db, clock);
     const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
-    const passphrase = await keyPassphrase(config, options.memory === true);
-    const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
     // The key work (scrypt, RSA generation) runs on libuv's thread pool, all of it at once, while the embedded
     // bank opens its storage on the main thread; nothing here waits for anything it does not need.
-    const keysStarted = performance.now();
-    const timed = <T>(work: Promise<T>, record: (ms: number) => void) => work.then((value) => { record(since(keysStarted)); return value; });
-    const keysMade = loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
+    loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed, premade).then(resolveKeys, rejectKeys);
     const [keysResult, kekResult, ecashResult, sealerResult, bankResult] = await Promise.allSettled([
       keysMade,
       loadOrCreateSessionKek(db, passphrase),
       EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase }),
       WebhookSecretSealer.open(db, passphrase),
-      timed(openBankEndpoint(config.bank, keysMade, {
-        clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank, pgliteTemplate, onKeyCreation: options.onBankKeyCreation,
-      }), (ms) => { timings.bank = ms; }),
+      bankOpened,
     ]);
     timings.keys = since(keysStarted);
     if (keysResult.status === "fulfilled") closeKeys = keysResult.value.close;
@@ -165,9 +182,9 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const sessionKeys = new SessionKeyService(db, clock, (kekResult as PromiseFulfilledResult<Uint8Array>).value);
     const ecash = (ecashResult as PromiseFulfilledResult<EcashService>).value;
     const sealer = (sealerResult as PromiseFulfilledResult<WebhookSecretSealer>).value;
-    bank = bank!;
+    const connected = (bankResult as PromiseFulfilledResult<BankEndpoint>).value;
     const banking = new BankingService({
-      store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
+      store: new BankingStore(db), ledger, parties, client: connected.client, settings: config.bank, currencies: config.currencies, production: config.production,
       bankTransferAmountMax: config.limits.bankTransferAmountMax, clock, onError: (error) => app.log.error({ err: error }, "bank connector"),
     });
     const settlement = new SettlementService({
@@ -217,7 +234,6 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     }, housekeepingIntervalMs).unref();
     accepting = true;
 
-    const connected = bank;
     return {
       config, database, durability, services, app, bank: connected,
       async stop() {
@@ -239,8 +255,9 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       },
     };
   } catch (error) {
+    rejectKeys(error); // a bank still waiting for the platform's keys gives up
     await closeKeys().catch(() => {});
-    await bank?.stop().catch(() => {});
+    await (bank ?? await bankOpened.catch(() => undefined))?.stop().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

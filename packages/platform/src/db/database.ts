@@ -33,6 +33,12 @@ export type DatabaseConfig = {
 };
 
 export const DEFAULT_PGLITE_DATA_DIR = "./data/pglite";
+/**
+ * PGlite zeroes its shared buffers at every start: initdb's default 128 MB costs about half a second of the
+ * start. The embedded store holds development and demo data (production and the benchmarks use PostgreSQL),
+ * which 16 MB of buffers holds whole; the operating system caches the files too.
+ */
+export const pgliteStartSettings = ["-c", "shared_buffers=16MB"];
 export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -91,6 +97,7 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
   const pglite = await PGlite.create({
     ...(dataDir !== undefined ? { dataDir } : {}),
     ...(unpack ? { loadDataDir: template } : {}),
+    startParams: [...PGlite.defaultStartParams, ...pgliteStartSettings],
     parsers: { [INT8_OID]: parseInt8 },
   });
   const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });

@@ -40,17 +40,21 @@ interface KeyRow { name: string; sealed_private_key: string | null; token_key_ur
  */
 export async function loadOrCreateKeys(
   db: Kysely<any>, passphrase: string, now: Date, urls: { ocspUrl: string; crlUrl: string }, onCreate?: () => void,
-  pkcs11?: Pkcs11Config, sealedIssuingKeyAllowed = false,
+  pkcs11?: Pkcs11Config, sealedIssuingKeyAllowed = false, premade?: Promise<MadeKeys>,
 ): Promise<PlatformKeys> {
   const select = (runner: Kysely<any>) => sql<KeyRow>`SELECT name, sealed_private_key, token_key_uri, certificate FROM pki_keys`.execute(runner);
   // Keys made now are used as they are; stored ones are opened (scrypt, ~0.1 s each, all at once).
   const created = new Map<string, KeyObject>();
   let rows = (await select(db)).rows;
+  // Keys made ahead (a new database surely has none) are only used if the store is still empty.
+  const premadeKeys = premade?.catch((error: unknown) => error instanceof Error ? error : new Error(String(error)));
   if (rows.length === 0) {
-    onCreate?.();
+    if (premade === undefined) onCreate?.();
     // Made and sealed outside the transaction (PGlite runs one transaction at a time, and the other modules'
     // first-start work waits for none of this); inserted under the lock only if nobody was faster.
-    const made = await makeKeys(passphrase, now, urls);
+    const ready = await premadeKeys;
+    if (ready instanceof Error) throw ready;
+    const made = ready ?? await makeKeys(passphrase, now, urls);
     rows = await db.transaction().execute(async (trx) => {
       await sql`SELECT pg_advisory_xact_lock(${bootstrapLockKey.toString()}::bigint)`.execute(trx);
       const existing = (await select(trx)).rows;
@@ -110,8 +114,15 @@ export async function tokenCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Generates the four keys and their certificates, and seals the private keys (the scrypt runs in parallel). */
-async function makeKeys(passphrase: string, now: Date, urls: { ocspUrl: string; crlUrl: string }): Promise<Array<{ row: KeyRow; privateKey: KeyObject }>> {
+/** The four keys with their certificates, the private keys sealed: made, not yet stored. */
+export type MadeKeys = Array<{ row: KeyRow; privateKey: KeyObject }>;
+
+/**
+ * Generates the four keys and their certificates, and seals the private keys (the scrypt runs in parallel). A
+ * first start calls this before its database is even open (loadOrCreateKeys `premade`).
+ */
+export async function makeKeys(passphrase: string, now: Date, urls: { ocspUrl: string; crlUrl: string }, onCreate?: () => void): Promise<MadeKeys> {
+  onCreate?.();
   const encryptionKey = generateRsaKey(); // RSA-2048 takes the longest: on the thread pool while the rest goes on
   const root = await createRootCa({ subject: { commonName: "Obol Root CA", organization: "Obol" }, now, validityDays: validityDays.root });
   const issuing = await createIssuingCa({ root, subject: { commonName: "Obol Issuing CA 1", organization: "Obol" }, now, validityDays: validityDays.issuing });
