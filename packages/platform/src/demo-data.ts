@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ReferenceBank } from "@obol/bank";
+import { failpoint } from "./failpoints.js";
 import type { RouteContext } from "./http/context.js";
 import { transferIdFor } from "./modules/idempotency/service.js";
 import { generatePassword } from "./modules/parties/passwords.js";
@@ -49,6 +50,7 @@ export async function seedDemoData(services: RouteContext, bank?: ReferenceBank)
     services.parties.createOperator({ username: "admin", password: operatorPassword, role: "admin" }),
   ]);
   if (!operator.ok) throw new Error(`demo operator: ${operator.code}`);
+  failpoint("demo.after_users"); // tests: a first start that dies here is made again, whole, by the next one
   const users: DemoLogins["users"] = made.map((m) => m.user);
   const bankAccounts = made.flatMap((m) => (m.bankAccount === undefined ? [] : [{ msisdn: m.user.msisdn, number: m.bankAccount }]));
   const merchant = await services.parties.createMerchant({ legalName: "Demo Coffee Ltd", category: "5814" });
