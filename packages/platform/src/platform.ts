@@ -163,14 +163,13 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     // The key work (scrypt, RSA generation) runs on libuv's thread pool, all of it at once, while the embedded
     // bank opens its storage on the main thread; nothing here waits for anything it does not need.
     loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed, premade).then(resolveKeys, rejectKeys);
-    const [keysResult, kekResult, ecashResult, sealerResult, bankResult] = await Promise.allSettled([
+    const keyWork = Promise.allSettled([
       keysMade,
       loadOrCreateSessionKek(db, passphrase),
       EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase }),
       WebhookSecretSealer.open(db, passphrase),
-      bankOpened,
-    ]);
-    timings.keys = since(keysStarted);
+    ]).then((results) => { timings.keys = since(keysStarted); return results; });
+    const [[keysResult, kekResult, ecashResult, sealerResult], [bankResult]] = await Promise.all([keyWork, Promise.allSettled([bankOpened])]);
     if (keysResult.status === "fulfilled") closeKeys = keysResult.value.close;
     if (bankResult.status === "fulfilled") bank = bankResult.value;
     if (ecashResult.status === "fulfilled" && [keysResult, kekResult, sealerResult, bankResult].some((r) => r.status === "rejected")) ecashResult.value.stop();
