@@ -34,9 +34,8 @@ export async function openBankEndpoint(settings: BankSettings, platformKeys: Pla
   /** Told when the embedded bank creates its keys (its first start). */
   onKeyCreation?: () => void;
 }): Promise<BankEndpoint> {
-  // The embedded bank opens its storage and keys while the platform makes or opens its own; the platform's
-  // keys are awaited only where the bank needs them.
-  const keys = await Promise.resolve(settings.mode === "embedded" && o.override === undefined ? undefined : platformKeys);
+  // The platform's keys are awaited only where they are needed: the embedded bank opens its storage and makes
+  // or opens its own keys meanwhile.
   const client = (transport: BankTransport, pem: string, keys: PlatformKeys) => {
     const pinned = channelCertificates(pem);
     return new BankClient({
@@ -45,7 +44,7 @@ export async function openBankEndpoint(settings: BankSettings, platformKeys: Pla
       random: (n) => new Uint8Array(randomBytes(n)),
     });
   };
-  if (o.override !== undefined) return { client: client(o.override.transport, o.override.certificatesPem, keys!), embedded: undefined, stop: async () => {} };
+  if (o.override !== undefined) return { client: client(o.override.transport, o.override.certificatesPem, await platformKeys), embedded: undefined, stop: async () => {} };
 
   switch (settings.mode) {
     case "none":
@@ -58,7 +57,7 @@ export async function openBankEndpoint(settings: BankSettings, platformKeys: Pla
       } catch (error) {
         throw new ObolError("ERR_CONFIG", `OBOL_BANK_CERT (${settings.certificateFile}): ${(error as Error).message}`);
       }
-      return { client: client(httpTransport(settings.url!), pem, keys!), embedded: undefined, stop: async () => {} };
+      return { client: client(httpTransport(settings.url!), pem, await platformKeys), embedded: undefined, stop: async () => {} };
     }
     case "embedded": {
       const adminToken = randomBytes(24).toString("base64url");
