@@ -32,6 +32,8 @@ export interface CreateBankOptions {
   readonly clock?: () => number;
   /** Told when the bank's keys are created (first start). */
   readonly onKeyCreation?: () => void;
+  /** An empty PGlite cluster for a new data directory (see openBankDatabase). */
+  readonly pgliteTemplate?: Blob | undefined;
 }
 
 const nonceSweepIntervalMs = 10 * 60_000;
@@ -39,7 +41,7 @@ const nonceSweepIntervalMs = 10 * 60_000;
 /** Opens the bank's storage, migrates, loads or creates its keys, and builds its HTTP app (not yet listening). */
 export async function createReferenceBank(config: BankConfig, options: CreateBankOptions): Promise<ReferenceBank> {
   const clock = options.clock ?? Date.now;
-  const db = await openBankDatabase(config.databaseUrl !== undefined ? { url: config.databaseUrl } : { dataDir: options.memory ? undefined : join(config.dataDir, "pglite") });
+  const db = await openBankDatabase(config.databaseUrl !== undefined ? { url: config.databaseUrl } : { dataDir: options.memory ? undefined : join(config.dataDir, "pglite"), template: options.pgliteTemplate });
   try {
     await migrateBank(db);
     const passphrase = await bankPassphrase(config, options.memory === true);

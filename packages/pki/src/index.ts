@@ -14,8 +14,8 @@ export type { CreateRootCaParams } from "./create-root-ca.js";
 export { certifyIssuingCa, createIssuingCa } from "./create-issuing-ca.js";
 export type { CertifyIssuingCaParams, CreateIssuingCaParams } from "./create-issuing-ca.js";
 
-export { sealPrivateKey } from "./seal-private-key.js";
-export { openPrivateKey } from "./open-private-key.js";
+export { sealPrivateKey, sealPrivateKeyAsync } from "./seal-private-key.js";
+export { openPrivateKey, openPrivateKeyAsync } from "./open-private-key.js";
 
 export { compactId, isCompactId } from "./compact-id.js";
 export { createCsr } from "./create-csr.js";

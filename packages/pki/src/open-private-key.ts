@@ -2,7 +2,7 @@ import { createPrivateKey } from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { aesGcmDecrypt, isCryptoError } from "@obol/crypto";
 import { PkiError } from "./errors.js";
-import { deriveKey, fromBase64Url, header, passphraseBytes, sealedKeyPattern } from "./internal/sealed-format.js";
+import { deriveKey, deriveKeyAsync, fromBase64Url, header, passphraseBytes, sealedKeyPattern } from "./internal/sealed-format.js";
 import { sealIvBytes, sealSaltBytes, sealScryptLog2NMax, sealScryptLog2NMin, sealedKeyCharsMax } from "./limits.js";
 
 /**
@@ -12,6 +12,26 @@ import { sealIvBytes, sealSaltBytes, sealScryptLog2NMax, sealScryptLog2NMin, sea
  * (so a tampered record cannot make us allocate gigabytes).
  */
 export function openPrivateKey(sealed: string, passphrase: string): KeyObject {
+  const opening = parse(sealed, passphrase);
+  return finish(opening, deriveKey(opening.secret, opening.salt, opening.log2N, 8, 1));
+}
+
+/** openPrivateKey with scrypt on libuv's thread pool, so that several keys open at once. Same checks, same errors. */
+export async function openPrivateKeyAsync(sealed: string, passphrase: string): Promise<KeyObject> {
+  const opening = parse(sealed, passphrase);
+  let aesKey: Buffer;
+  try {
+    aesKey = await deriveKeyAsync(opening.secret, opening.salt, opening.log2N, 8, 1);
+  } catch (error) {
+    opening.secret.fill(0);
+    throw error;
+  }
+  return finish(opening, aesKey);
+}
+
+interface Opening { log2N: number; salt: Uint8Array; iv: Uint8Array; body: Uint8Array; secret: Buffer }
+
+function parse(sealed: string, passphrase: string): Opening {
   if (typeof sealed !== "string" || sealed.length > sealedKeyCharsMax) {
     throw new PkiError("ERR_PKI_SEALED_FORMAT", "not a sealed key");
   }
@@ -31,7 +51,10 @@ export function openPrivateKey(sealed: string, passphrase: string): KeyObject {
   const secret = passphraseBytes(passphrase);
   // Too short or too long to have been accepted by sealPrivateKey(): it cannot be the right one.
   if (secret === null) throw new PkiError("ERR_PKI_BAD_PASSPHRASE", "wrong passphrase or damaged sealed key");
-  const aesKey = deriveKey(secret, salt, log2N, 8, 1);
+  return { log2N, salt, iv, body, secret };
+}
+
+function finish({ log2N, iv, body, secret }: Opening, aesKey: Buffer): KeyObject {
   let pkcs8: Uint8Array;
   try {
     pkcs8 = aesGcmDecrypt(aesKey, iv, body, Buffer.from(header(log2N, 8, 1), "ascii"));

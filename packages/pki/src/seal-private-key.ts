@@ -1,7 +1,7 @@
 import { KeyObject } from "node:crypto";
 import { aesGcmEncrypt, randomBytes } from "@obol/crypto";
 import { PkiError } from "./errors.js";
-import { deriveKey, header, passphraseBytes, toBase64Url } from "./internal/sealed-format.js";
+import { deriveKey, deriveKeyAsync, header, passphraseBytes, toBase64Url } from "./internal/sealed-format.js";
 import {
   sealIvBytes,
   sealPassphraseCharsMax,
@@ -19,6 +19,29 @@ import {
  * Throws ERR_PKI_WEAK_PASSPHRASE for passphrases under sealPassphraseCharsMin characters.
  */
 export function sealPrivateKey(key: KeyObject, passphrase: string): string {
+  const sealing = prepare(key, passphrase);
+  return finish(sealing, deriveKey(sealing.secret, sealing.salt, sealScryptLog2N, sealScryptR, sealScryptP));
+}
+
+/**
+ * sealPrivateKey with scrypt on libuv's thread pool: the same format and cost, but several keys can be sealed
+ * at once (a first start seals a handful) while the event loop goes on.
+ */
+export async function sealPrivateKeyAsync(key: KeyObject, passphrase: string): Promise<string> {
+  const sealing = prepare(key, passphrase);
+  let aesKey: Buffer;
+  try {
+    aesKey = await deriveKeyAsync(sealing.secret, sealing.salt, sealScryptLog2N, sealScryptR, sealScryptP);
+  } catch (error) {
+    sealing.secret.fill(0);
+    throw error;
+  }
+  return finish(sealing, aesKey);
+}
+
+interface Sealing { key: KeyObject; secret: Buffer; salt: Uint8Array }
+
+function prepare(key: KeyObject, passphrase: string): Sealing {
   if (!(key instanceof KeyObject) || key.type !== "private") {
     throw new PkiError("ERR_PKI_INVALID_INPUT", "key must be a private KeyObject");
   }
@@ -29,10 +52,12 @@ export function sealPrivateKey(key: KeyObject, passphrase: string): string {
       `passphrase must have ${sealPassphraseCharsMin} to ${sealPassphraseCharsMax} characters`,
     );
   }
-  const salt = randomBytes(sealSaltBytes);
+  return { key, secret, salt: randomBytes(sealSaltBytes) };
+}
+
+function finish({ key, secret, salt }: Sealing, aesKey: Buffer): string {
   const iv = randomBytes(sealIvBytes);
   const aad = header(sealScryptLog2N, sealScryptR, sealScryptP);
-  const aesKey = deriveKey(secret, salt, sealScryptLog2N, sealScryptR, sealScryptP);
   const pkcs8 = key.export({ format: "der", type: "pkcs8" });
   try {
     const sealed = aesGcmEncrypt(aesKey, iv, pkcs8, Buffer.from(aad, "ascii"));

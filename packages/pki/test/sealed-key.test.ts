@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { generateKeyPairSync, sign, verify } from "node:crypto";
 import { describe, it } from "node:test";
-import { isPkiError, openPrivateKey, sealPrivateKey, sealPassphraseCharsMin } from "../src/index.js";
+import { isPkiError, openPrivateKey, openPrivateKeyAsync, sealPrivateKey, sealPrivateKeyAsync, sealPassphraseCharsMin } from "../src/index.js";
 
 const PASSPHRASE = "correct horse battery staple";
 
@@ -18,6 +18,16 @@ describe("sealed private keys", () => {
     assert.deepEqual(opened.export({ format: "jwk" }), key.export({ format: "jwk" }));
     const signature = sign("sha256", Buffer.from("x"), opened);
     assert.equal(verify("sha256", Buffer.from("x"), key, signature), true);
+  });
+
+  it("the async variants write and read the same format: each opens what the other sealed, with the same errors", async () => {
+    const sealedAsync = await sealPrivateKeyAsync(key, PASSPHRASE);
+    assert.match(sealedAsync, /^obol-sealed-key:v1:scrypt-aes-256-gcm:ln=15,r=8,p=1:/);
+    assert.deepEqual(openPrivateKey(sealedAsync, PASSPHRASE).export({ format: "jwk" }), key.export({ format: "jwk" }));
+    assert.deepEqual((await openPrivateKeyAsync(sealed, PASSPHRASE)).export({ format: "jwk" }), key.export({ format: "jwk" }));
+    await assert.rejects(openPrivateKeyAsync(sealed, `${PASSPHRASE}!`), (e) => isPkiError(e, "ERR_PKI_BAD_PASSPHRASE"));
+    await assert.rejects(openPrivateKeyAsync(sealed.slice(0, -4), PASSPHRASE), (e) => isPkiError(e));
+    await assert.rejects(sealPrivateKeyAsync(key, "elevenchars"), (e) => isPkiError(e, "ERR_PKI_WEAK_PASSPHRASE"));
   });
 
   it("uses a fresh salt and IV each time", () => {

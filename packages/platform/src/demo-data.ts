@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { ReferenceBank } from "@obol/bank";
+import { failpoint } from "./failpoints.js";
 import type { RouteContext } from "./http/context.js";
 import { transferIdFor } from "./modules/idempotency/service.js";
 import { generatePassword } from "./modules/parties/passwords.js";
@@ -26,26 +27,32 @@ const demoUsers = [
 export async function seedDemoData(services: RouteContext, bank?: ReferenceBank): Promise<DemoLogins | undefined> {
   if ((await services.parties.countUsers()) > 0) return undefined;
   const currency = services.wallet.currencies[0]!;
-  const users: DemoLogins["users"] = [];
-  const bankAccounts: NonNullable<DemoLogins["bankAccounts"]> = [];
-  for (const [index, demo] of demoUsers.entries()) {
+  // The users and the operator are made at once: their password hashes (scrypt) run side by side on the thread pool.
+  const makeUser = async (demo: (typeof demoUsers)[number], index: number) => {
     const password = generatePassword();
     const created = await services.parties.createUser({ ...demo, password });
     if (!created.ok) throw new Error(`demo user ${demo.msisdn}: ${created.code}`);
     const transferId = transferIdFor(`demo:${created.user.id}`, `opening-${index}`);
+    let bankAccount: string | undefined;
     if (bank !== undefined && services.banking.enabled) {
-      bankAccounts.push({ msisdn: demo.msisdn, number: await linkDemoAccount(services, bank, created.user, currency) });
+      bankAccount = await linkDemoAccount(services, bank, created.user, currency);
       const topUp = await services.banking.topUp(created.user, { amount: 500_000n, currency, operationId: transferId });
       if (!topUp.ok || topUp.value.status !== "completed") throw new Error(`demo top-up through the bank: ${JSON.stringify(topUp)}`);
     } else {
       const topUp = await services.wallet.topUp(created.user, { amount: 500_000n, currency, transferId });
       if (!topUp.ok) throw new Error(`demo top-up: ${topUp.code}`);
     }
-    users.push({ ...demo, password });
-  }
+    return { user: { ...demo, password }, bankAccount };
+  };
   const operatorPassword = generatePassword();
-  const operator = await services.parties.createOperator({ username: "admin", password: operatorPassword, role: "admin" });
+  const [made, operator] = await Promise.all([
+    Promise.all(demoUsers.map(makeUser)),
+    services.parties.createOperator({ username: "admin", password: operatorPassword, role: "admin" }),
+  ]);
   if (!operator.ok) throw new Error(`demo operator: ${operator.code}`);
+  failpoint("demo.after_users"); // tests: a first start that dies here is made again, whole, by the next one
+  const users: DemoLogins["users"] = made.map((m) => m.user);
+  const bankAccounts = made.flatMap((m) => (m.bankAccount === undefined ? [] : [{ msisdn: m.user.msisdn, number: m.bankAccount }]));
   const merchant = await services.parties.createMerchant({ legalName: "Demo Coffee Ltd", category: "5814" });
   const decided = await services.parties.decideMerchant(merchant.id, "approved", operator.operator.id);
   if (!decided.ok) throw new Error(`demo merchant: ${decided.code}`);

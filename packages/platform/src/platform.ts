@@ -5,6 +5,8 @@ import { signEcdsaP256, verifyEcdsaP256 } from "@obol/crypto";
 import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { checkDurability, type DurabilityReport } from "./db/durability.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { ObolError } from "./errors/obol-error.js";
+import { isNewPgliteDir, pgliteTemplate as loadPgliteTemplate } from "./db/pglite-template.js";
 import { migrate, type Migration, type MigrationProgress } from "./db/migrations.js";
 import type { Config } from "./config.js";
 import { buildApp } from "./http/app.js";
@@ -15,7 +17,7 @@ import { AuditService, type CheckpointSigner } from "./modules/audit/service.js"
 import { channelMigrations } from "./modules/channel/migrations.js";
 import { ChannelStore } from "./modules/channel/store.js";
 import { WalletChannel } from "./modules/channel/service.js";
-import { loadOrCreateKeys, type PlatformKeys } from "./modules/pki/keys.js";
+import { loadOrCreateKeys, makeKeys, type PlatformKeys } from "./modules/pki/keys.js";
 import { pkiMigrations } from "./modules/pki/migrations.js";
 import { PkiService } from "./modules/pki/service.js";
 import { loadOrCreateSessionKek } from "./modules/sessionkeys/kek.js";
@@ -68,6 +70,10 @@ export interface PlatformOptions {
   onMigration?: (progress: MigrationProgress) => void;
   /** Told when the platform's CA and keys are created (first start: a few seconds). */
   onKeyCreation?: () => void;
+  /** Told when the embedded reference bank creates its keys (its first start). */
+  onBankKeyCreation?: () => void;
+  /** Filled in with how long each part of the start took (milliseconds; keys and bank overlap). */
+  timings?: StartTimings;
   /** A broken ledger invariant: the caller should log and exit. */
   onFatal?: (error: unknown) => void;
   /** "manual": the webhook worker runs only when called (tests drive `webhooks.worker.runDue`). Default "timer". */
@@ -92,6 +98,13 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** Where a start's time went, in milliseconds. `keys` and `bank` run at the same time. */
+export interface StartTimings {
+  database?: number;
+  keys?: number;
+  bank?: number;
+}
+
 const housekeepingIntervalMs = 10 * 60_000;
 const sweepIntervalMs = 1_000;
 /** How much of a webhook receiver's answer is read and kept in the delivery log. */
@@ -100,15 +113,46 @@ const webhookResponseBytesMax = 1024;
 /** Opens storage, refuses unsafe settings in production, migrates, and wires modules to the API. */
 export async function createPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
   const clock = options.clock ?? Date.now;
-  const database = config.databaseUrl !== undefined
-    ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
-    : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
+  const timings = options.timings ?? {};
+  const since = (started: number) => performance.now() - started;
+  const databaseStarted = performance.now();
+  const pgliteTemplate = config.databaseUrl === undefined || config.bank.mode === "embedded" ? await loadPgliteTemplate() : undefined;
+  // A new embedded database surely has no keys yet: they are made (on the thread pool) while it opens, and the
+  // embedded bank opens beside it. PostgreSQL may already hold them: there, they are looked for first.
+  const passphrase = await keyPassphrase(config, options.memory === true);
+  const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
+  const newDatabase = config.databaseUrl === undefined && (options.memory === true || isNewPgliteDir(join(config.dataDir, "pglite")));
+  const keysStarted = performance.now();
+  const premade = newDatabase && config.pkcs11 === undefined ? makeKeys(passphrase, new Date(clock()), urls, options.onKeyCreation) : undefined;
+  premade?.catch(() => {}); // awaited (and its failure reported) by loadOrCreateKeys below
+  let resolveKeys!: (keys: PlatformKeys) => void;
+  let rejectKeys!: (error: unknown) => void;
+  const keysMade = new Promise<PlatformKeys>((resolve, reject) => { resolveKeys = resolve; rejectKeys = reject; });
+  keysMade.catch(() => {}); // awaited below; the bank only needs it once its own storage is open
+  const bankOpened = openBankEndpoint(config.bank, keysMade, {
+    clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank, pgliteTemplate, onKeyCreation: options.onBankKeyCreation,
+  }).then((endpoint) => { timings.bank = since(keysStarted); return endpoint; });
+  bankOpened.catch(() => {});
+  let database: Database;
+  try {
+    database = config.databaseUrl !== undefined
+      ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
+      : await openDatabase(options.memory ? { memory: true, template: pgliteTemplate } : { dataDir: join(config.dataDir, "pglite"), template: pgliteTemplate }).catch((error: unknown) => {
+        if (options.memory) throw error;
+        throw new ObolError("ERR_DATA_DIR", `the database in ${join(config.dataDir, "pglite")} does not open: it is damaged or not Obol's (PGlite: ${(error as Error).message}). Restore it, or move ${config.dataDir} aside to start afresh`, { cause: error });
+      });
+  } catch (error) {
+    rejectKeys(error);
+    await bankOpened.then((endpoint) => endpoint.stop(), () => {});
+    throw error;
+  }
   let accepting = false;
   let closeKeys = async () => {};
   let bank: BankEndpoint | undefined;
   try {
     const durability = await checkDurability(database, { production: config.production });
     await migrate(database.db, allMigrations, options.onMigration);
+    timings.database = since(databaseStarted);
 
     const db = database.db;
     // PGlite has one connection: a second batch in flight would only queue behind the first.
@@ -119,25 +163,36 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const idempotency = new IdempotencyService(db, clock);
     const requestSigning = new RequestSigning(db, clock);
     const wallet = new WalletService(db, ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
-    const passphrase = await keyPassphrase(config, options.memory === true);
-    const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
-    const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
-    closeKeys = keys.close;
+    // The key work (scrypt, RSA generation) runs on libuv's thread pool, all of it at once, while the embedded
+    // bank opens its storage on the main thread; nothing here waits for anything it does not need.
+    loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed, premade).then(resolveKeys, rejectKeys);
+    const keyWork = Promise.allSettled([
+      keysMade,
+      loadOrCreateSessionKek(db, passphrase),
+      EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase }),
+      WebhookSecretSealer.open(db, passphrase),
+    ]).then((results) => { timings.keys = since(keysStarted); return results; });
+    const [[keysResult, kekResult, ecashResult, sealerResult], [bankResult]] = await Promise.all([keyWork, Promise.allSettled([bankOpened])]);
+    if (keysResult.status === "fulfilled") closeKeys = keysResult.value.close;
+    if (bankResult.status === "fulfilled") bank = bankResult.value;
+    if (ecashResult.status === "fulfilled" && [keysResult, kekResult, sealerResult, bankResult].some((r) => r.status === "rejected")) ecashResult.value.stop();
+    for (const result of [keysResult, kekResult, ecashResult, sealerResult, bankResult]) if (result.status === "rejected") throw result.reason;
+    const keys = (keysResult as PromiseFulfilledResult<PlatformKeys>).value;
     const audit = new AuditService(db, clock, checkpointSigner(keys));
     const pki = new PkiService(db, clock, keys, urls, audit, { legacyRsaDevices: config.legacyRsaDevices });
     const channel = new ChannelStore(db, clock);
-    const sessionKeys = new SessionKeyService(db, clock, await loadOrCreateSessionKek(db, passphrase));
-    const ecash = await EcashService.open({ db, ledger, parties, clock, settings: config.ecash, passphrase });
-    bank = await openBankEndpoint(config.bank, keys, { clock, dataDir: config.dataDir, memory: options.memory === true, override: options.bank });
+    const sessionKeys = new SessionKeyService(db, clock, (kekResult as PromiseFulfilledResult<Uint8Array>).value);
+    const ecash = (ecashResult as PromiseFulfilledResult<EcashService>).value;
+    const sealer = (sealerResult as PromiseFulfilledResult<WebhookSecretSealer>).value;
+    const connected = (bankResult as PromiseFulfilledResult<BankEndpoint>).value;
     const banking = new BankingService({
-      store: new BankingStore(db), ledger, parties, client: bank.client, settings: config.bank, currencies: config.currencies, production: config.production,
+      store: new BankingStore(db), ledger, parties, client: connected.client, settings: config.bank, currencies: config.currencies, production: config.production,
       bankTransferAmountMax: config.limits.bankTransferAmountMax, clock, onError: (error) => app.log.error({ err: error }, "bank connector"),
     });
     const settlement = new SettlementService({
       db, ledger, parties, banking, settings: config.settlement, currencies: config.currencies, clock, onError: (error) => app.log.error({ err: error }, "settlement"),
     });
     const notifications = new NotificationsService(db, clock);
-    const sealer = await WebhookSecretSealer.open(db, passphrase);
     const webhooks = new WebhooksService({
       db, clock, notifications, sealer,
       settings: { ...config.webhooks, responseBytesMax: webhookResponseBytesMax, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets } },
@@ -181,7 +236,6 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     }, housekeepingIntervalMs).unref();
     accepting = true;
 
-    const connected = bank;
     return {
       config, database, durability, services, app, bank: connected,
       async stop() {
@@ -203,8 +257,9 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       },
     };
   } catch (error) {
+    rejectKeys(error); // a bank still waiting for the platform's keys gives up
     await closeKeys().catch(() => {});
-    await bank?.stop().catch(() => {});
+    await (bank ?? await bankOpened.catch(() => undefined))?.stop().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }

@@ -1,4 +1,4 @@
-import { scryptSync } from "node:crypto";
+import { scrypt, scryptSync } from "node:crypto";
 import { PkiError } from "../errors.js";
 import { sealPassphraseCharsMax, sealPassphraseCharsMin } from "../limits.js";
 
@@ -34,10 +34,21 @@ export function passphraseBytes(passphrase: unknown): Buffer | null {
   return Buffer.from(normalised, "utf8");
 }
 
-export function deriveKey(passphrase: Buffer, salt: Uint8Array, log2N: number, r: number, p: number): Buffer {
+function scryptOptions(log2N: number, r: number, p: number) {
   const N = 2 ** log2N;
   // scrypt needs about 128 * N * r bytes; give it twice that so node's default maxmem (32 MiB) is no limit.
-  return scryptSync(passphrase, salt, 32, { N, r, p, maxmem: 256 * N * r + 1024 * 1024 });
+  return { N, r, p, maxmem: 256 * N * r + 1024 * 1024 };
+}
+
+export function deriveKey(passphrase: Buffer, salt: Uint8Array, log2N: number, r: number, p: number): Buffer {
+  return scryptSync(passphrase, salt, 32, scryptOptions(log2N, r, p));
+}
+
+/** deriveKey on libuv's thread pool: several seals or opens run at once, and the event loop keeps running. */
+export function deriveKeyAsync(passphrase: Buffer, salt: Uint8Array, log2N: number, r: number, p: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scrypt(passphrase, salt, 32, scryptOptions(log2N, r, p), (error, key) => (error === null ? resolve(key) : reject(error)));
+  });
 }
 
 export function toBase64Url(bytes: Uint8Array): string {

@@ -5,6 +5,7 @@ import pg from "pg";
 import { ObolError } from "../errors/obol-error.js";
 import { INT8_OID, int8AsBigintTypes, parseInt8 } from "./int8-parsing.js";
 import { PGliteDialect } from "./pglite-dialect.js";
+import { isNewPgliteDir } from "./pglite-template.js";
 
 export type DatabaseKind = "pglite" | "postgres";
 
@@ -21,6 +22,8 @@ export type DatabaseConfig = {
   dataDir?: string;
   /** PGlite only: keep everything in memory (tests). */
   memory?: boolean;
+  /** PGlite only: an empty cluster to unpack into a new data directory instead of running initdb (db/pglite-template.ts). */
+  template?: Blob | undefined;
   /** PostgreSQL only: connections in the pool. */
   poolSize?: number;
   /** PostgreSQL only: how long to wait for a connection (new or from the pool) before failing. */
@@ -30,6 +33,12 @@ export type DatabaseConfig = {
 };
 
 export const DEFAULT_PGLITE_DATA_DIR = "./data/pglite";
+/**
+ * PGlite zeroes its shared buffers at every start: initdb's default 128 MB costs about half a second of the
+ * start. The embedded store holds development and demo data (production and the benchmarks use PostgreSQL),
+ * which 16 MB of buffers holds whole; the operating system caches the files too.
+ */
+export const pgliteStartSettings = ["-c", "shared_buffers=16MB"];
 export const DEFAULT_POOL_SIZE = 10;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -50,7 +59,7 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
   if (config.memory && config.dataDir !== undefined) {
     throw new ObolError("ERR_DB_CONFIG", "Give either memory: true or a dataDir for PGlite, not both");
   }
-  return openPglite(config.memory ? undefined : (config.dataDir ?? DEFAULT_PGLITE_DATA_DIR));
+  return openPglite(config.memory ? undefined : (config.dataDir ?? DEFAULT_PGLITE_DATA_DIR), config.template);
 }
 
 async function openPostgres(url: string, config: DatabaseConfig): Promise<Database> {
@@ -80,12 +89,15 @@ async function openPostgres(url: string, config: DatabaseConfig): Promise<Databa
   return { kind: "postgres", db, close: () => db.destroy() };
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Database> {
+async function openPglite(dataDir: string | undefined, template: Blob | undefined): Promise<Database> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  const unpack = template !== undefined && (dataDir === undefined || isNewPgliteDir(dataDir));
   // PGlite's own int8 parser returns a number when the value fits in 2^53 and a bigint otherwise, so a
   // column's JS type would depend on its value. Override it to always return bigint, like the pg pool.
   const pglite = await PGlite.create({
     ...(dataDir !== undefined ? { dataDir } : {}),
+    ...(unpack ? { loadDataDir: template } : {}),
+    startParams: [...PGlite.defaultStartParams, ...pgliteStartSettings],
     parsers: { [INT8_OID]: parseInt8 },
   });
   const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });

@@ -1,5 +1,5 @@
 import { createECDH, generateKeyPairSync, hkdfSync, type KeyObject } from "node:crypto";
-import { openPrivateKey, sealPrivateKey } from "@obol/pki";
+import { openPrivateKeyAsync, sealPrivateKeyAsync } from "@obol/pki";
 import type { platform } from "@obol/svs";
 import { sql, type Kysely } from "kysely";
 
@@ -15,14 +15,24 @@ const p256Order = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc63
  * per start instead of two.
  */
 export async function loadOrCreateEcashKeys(db: Kysely<any>, passphrase: string): Promise<platform.PlatformKeys> {
-  const seed = await db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${bootstrapLockKey.toString()}::bigint)`.execute(trx);
-    const row = (await sql<{ sealed_private_key: string }>`SELECT sealed_private_key FROM ecash_keys WHERE name = 'seed'`.execute(trx)).rows[0];
-    if (row !== undefined) return scalarOf(openPrivateKey(row.sealed_private_key, passphrase));
+  const stored = async (runner: Kysely<any>) => (await sql<{ sealed_private_key: string }>`SELECT sealed_private_key FROM ecash_keys WHERE name = 'seed'`.execute(runner)).rows[0];
+  let row = await stored(db);
+  let seed: Uint8Array | undefined;
+  if (row === undefined) {
+    // Sealed outside the transaction (scrypt on the thread pool, while the other first-start work goes on),
+    // inserted under the lock unless another process was faster.
     const key = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-    await sql`INSERT INTO ecash_keys (name, sealed_private_key) VALUES ('seed', ${sealPrivateKey(key, passphrase)})`.execute(trx);
-    return scalarOf(key);
-  });
+    const sealed = await sealPrivateKeyAsync(key, passphrase);
+    row = await db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${bootstrapLockKey.toString()}::bigint)`.execute(trx);
+      const existing = await stored(trx);
+      if (existing !== undefined) return existing;
+      await sql`INSERT INTO ecash_keys (name, sealed_private_key) VALUES ('seed', ${sealed})`.execute(trx);
+      seed = scalarOf(key);
+      return { sealed_private_key: sealed };
+    });
+  }
+  seed ??= scalarOf(await openPrivateKeyAsync(row.sealed_private_key, passphrase));
   return { x: deriveScalar(seed, "x_N"), xSig: deriveScalar(seed, "x_N^sig") };
 }
 

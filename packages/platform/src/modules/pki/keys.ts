@@ -1,6 +1,6 @@
-import { generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
+import { generateKeyPair, generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
 import {
-  createIssuingCa, createRootCa, isPkiError, issueServiceCertificate, openPrivateKey, sealPrivateKey, softwareSigner,
+  createIssuingCa, createRootCa, isPkiError, issueServiceCertificate, openPrivateKeyAsync, sealPrivateKeyAsync, softwareSigner,
   type CaKeyPair, type SigningCa,
 } from "@obol/pki";
 import { openPkcs11Signer, type Pkcs11Config, type Pkcs11Signer } from "@obol/pki/pkcs11";
@@ -40,37 +40,53 @@ interface KeyRow { name: string; sealed_private_key: string | null; token_key_ur
  */
 export async function loadOrCreateKeys(
   db: Kysely<any>, passphrase: string, now: Date, urls: { ocspUrl: string; crlUrl: string }, onCreate?: () => void,
-  pkcs11?: Pkcs11Config, sealedIssuingKeyAllowed = false,
+  pkcs11?: Pkcs11Config, sealedIssuingKeyAllowed = false, premade?: Promise<MadeKeys>,
 ): Promise<PlatformKeys> {
-  // Keys made now are used as they are; stored ones are opened (scrypt, ~0.1 s each).
+  const select = (runner: Kysely<any>) => sql<KeyRow>`SELECT name, sealed_private_key, token_key_uri, certificate FROM pki_keys`.execute(runner);
+  // Keys made now are used as they are; stored ones are opened (scrypt, ~0.1 s each, all at once).
   const created = new Map<string, KeyObject>();
-  const rows = await db.transaction().execute(async (trx) => {
-    await sql`SELECT pg_advisory_xact_lock(${bootstrapLockKey.toString()}::bigint)`.execute(trx);
-    const existing = (await sql<KeyRow>`SELECT name, sealed_private_key, token_key_uri, certificate FROM pki_keys`.execute(trx)).rows;
-    if (existing.length > 0) return existing;
-    onCreate?.();
-    return createKeys(trx, passphrase, now, urls, created);
-  });
+  let rows = (await select(db)).rows;
+  // Keys made ahead (a new database surely has none) are only used if the store is still empty.
+  const premadeKeys = premade?.catch((error: unknown) => error instanceof Error ? error : new Error(String(error)));
+  if (rows.length === 0) {
+    if (premade === undefined) onCreate?.();
+    // Made and sealed outside the transaction (PGlite runs one transaction at a time, and the other modules'
+    // first-start work waits for none of this); inserted under the lock only if nobody was faster.
+    const ready = await premadeKeys;
+    if (ready instanceof Error) throw ready;
+    const made = ready ?? await makeKeys(passphrase, now, urls);
+    rows = await db.transaction().execute(async (trx) => {
+      await sql`SELECT pg_advisory_xact_lock(${bootstrapLockKey.toString()}::bigint)`.execute(trx);
+      const existing = (await select(trx)).rows;
+      if (existing.length > 0) return existing;
+      for (const key of made) {
+        await sql`INSERT INTO pki_keys (name, sealed_private_key, certificate) VALUES (${key.row.name}, ${key.row.sealed_private_key}, ${Buffer.from(key.row.certificate)})`.execute(trx);
+        created.set(key.row.name, key.privateKey);
+      }
+      return made.map((key) => key.row);
+    });
+  }
   const byName = new Map(rows.map((r) => [r.name, r]));
   const row = (name: KeyName): KeyRow => {
     const found = byName.get(name);
     if (found === undefined) throw new Error(`pki key ${name} is missing: the key store is incomplete`);
     return found;
   };
-  const open = (name: KeyName): CaKeyPair => {
+  const open = async (name: KeyName): Promise<CaKeyPair> => {
     const { sealed_private_key: sealed, certificate } = row(name);
     if (sealed === null) throw new Error(`pki key ${name} has no sealed private key`);
-    return { certificateDer: new Uint8Array(certificate), privateKey: created.get(name) ?? openPrivateKey(sealed, passphrase) };
+    return { certificateDer: new Uint8Array(certificate), privateKey: created.get(name) ?? await openPrivateKeyAsync(sealed, passphrase) };
   };
-  const keys = { root: open("root_ca"), signing: open("signing"), encryption: open("encryption") };
   const issuingRow = row("issuing_ca");
+  const sealedIssuing = issuingRow.token_key_uri === null;
+  const [root, signing, encryption, issuingPair] = await Promise.all([open("root_ca"), open("signing"), open("encryption"), sealedIssuing ? open("issuing_ca") : undefined]);
+  const keys = { root, signing, encryption };
   const certificateDer = new Uint8Array(issuingRow.certificate);
   if (issuingRow.token_key_uri === null) {
     if (pkcs11 !== undefined && !sealedIssuingKeyAllowed) {
       throw new ObolError("ERR_CONFIG", "OBOL_PKCS11_MODULE is set but the issuing CA key is still sealed in the database: run `obol pki hsm-init` first (README: key ceremony)");
     }
-    const { privateKey } = open("issuing_ca");
-    return { ...keys, issuing: { certificateDer, signer: softwareSigner(privateKey) }, issuingKeyLocation: "sealed", close: async () => {} };
+    return { ...keys, issuing: { certificateDer, signer: softwareSigner(issuingPair!.privateKey) }, issuingKeyLocation: "sealed", close: async () => {} };
   }
   if (pkcs11 === undefined) {
     throw new ObolError("ERR_CONFIG", `the issuing CA key is held in a PKCS#11 token (${issuingRow.token_key_uri}): set OBOL_PKCS11_MODULE, OBOL_PKCS11_TOKEN_LABEL and OBOL_PKCS11_PIN`);
@@ -98,24 +114,35 @@ export async function tokenCall<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-async function createKeys(trx: Kysely<any>, passphrase: string, now: Date, urls: { ocspUrl: string; crlUrl: string }, created: Map<string, KeyObject>): Promise<KeyRow[]> {
+/** The four keys with their certificates, the private keys sealed: made, not yet stored. */
+export type MadeKeys = Array<{ row: KeyRow; privateKey: KeyObject }>;
+
+/**
+ * Generates the four keys and their certificates, and seals the private keys (the scrypt runs in parallel). A
+ * first start calls this before its database is even open (loadOrCreateKeys `premade`).
+ */
+export async function makeKeys(passphrase: string, now: Date, urls: { ocspUrl: string; crlUrl: string }, onCreate?: () => void): Promise<MadeKeys> {
+  onCreate?.();
+  const encryptionKey = generateRsaKey(); // RSA-2048 takes the longest: on the thread pool while the rest goes on
   const root = await createRootCa({ subject: { commonName: "Obol Root CA", organization: "Obol" }, now, validityDays: validityDays.root });
   const issuing = await createIssuingCa({ root, subject: { commonName: "Obol Issuing CA 1", organization: "Obol" }, now, validityDays: validityDays.issuing });
   const signingKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-  const encryptionKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
   const signing = await issueServiceCertificate({ issuer: issuing, purpose: "signing", serviceName: "obol-platform-signing", publicKey: signingKey, now, validityDays: validityDays.service, ...urls });
-  const encryption = await issueServiceCertificate({ issuer: issuing, purpose: "encryption", serviceName: "obol-platform-encryption", publicKey: encryptionKey, now, validityDays: validityDays.service, ...urls });
+  const encryption = await issueServiceCertificate({ issuer: issuing, purpose: "encryption", serviceName: "obol-platform-encryption", publicKey: await encryptionKey, now, validityDays: validityDays.service, ...urls });
   const pairs: Array<[KeyName, CaKeyPair]> = [
     ["root_ca", root], ["issuing_ca", issuing],
     ["signing", { certificateDer: signing.certificateDer, privateKey: signingKey }],
-    ["encryption", { certificateDer: encryption.certificateDer, privateKey: encryptionKey }],
+    ["encryption", { certificateDer: encryption.certificateDer, privateKey: await encryptionKey }],
   ];
-  const rows: KeyRow[] = [];
-  for (const [name, pair] of pairs) {
-    const sealed = sealPrivateKey(pair.privateKey, passphrase);
-    await sql`INSERT INTO pki_keys (name, sealed_private_key, certificate) VALUES (${name}, ${sealed}, ${Buffer.from(pair.certificateDer)})`.execute(trx);
-    rows.push({ name, sealed_private_key: sealed, token_key_uri: null, certificate: pair.certificateDer });
-    created.set(name, pair.privateKey);
-  }
-  return rows;
+  return Promise.all(pairs.map(async ([name, pair]) => ({
+    row: { name, sealed_private_key: await sealPrivateKeyAsync(pair.privateKey, passphrase), token_key_uri: null, certificate: pair.certificateDer },
+    privateKey: pair.privateKey,
+  })));
+}
+
+/** An RSA-2048 private key, generated on libuv's thread pool. */
+export function generateRsaKey(): Promise<KeyObject> {
+  return new Promise((resolve, reject) => {
+    generateKeyPair("rsa", { modulusLength: 2048 }, (error, _publicKey, privateKey) => (error === null ? resolve(privateKey) : reject(error)));
+  });
 }

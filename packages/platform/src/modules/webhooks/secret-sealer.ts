@@ -26,13 +26,16 @@ export class WebhookSecretSealer {
   static async open(db: Kysely<any>, passphrase: string): Promise<WebhookSecretSealer> {
     const salt = randomBytes(saltBytes);
     let row = (await sql<{ salt: Uint8Array; key_check: string }>`SELECT salt, key_check FROM webhook_sealing WHERE id = 1`.execute(db)).rows[0];
+    let derived: { salt: Uint8Array; sealer: WebhookSecretSealer } | undefined;
     if (row === undefined) {
-      const sealer = new WebhookSecretSealer(await scryptAsync(passphrase, salt, 32, scryptParameters));
-      await sql`INSERT INTO webhook_sealing (id, salt, key_check) VALUES (1, ${Buffer.from(salt)}, ${sealer.seal("check", new TextEncoder().encode(keyCheckText))})
+      derived = { salt, sealer: new WebhookSecretSealer(await scryptAsync(passphrase, salt, 32, scryptParameters)) };
+      await sql`INSERT INTO webhook_sealing (id, salt, key_check) VALUES (1, ${Buffer.from(salt)}, ${derived.sealer.seal("check", new TextEncoder().encode(keyCheckText))})
                 ON CONFLICT (id) DO NOTHING`.execute(db);
       row = (await sql<{ salt: Uint8Array; key_check: string }>`SELECT salt, key_check FROM webhook_sealing WHERE id = 1`.execute(db)).rows[0]!;
     }
-    const sealer = new WebhookSecretSealer(await scryptAsync(passphrase, row.salt, 32, scryptParameters));
+    // The key just derived serves when its salt is the one stored (another process may have won the insert).
+    const sealer = derived !== undefined && Buffer.from(row.salt).equals(Buffer.from(derived.salt))
+      ? derived.sealer : new WebhookSecretSealer(await scryptAsync(passphrase, row.salt, 32, scryptParameters));
     let check: string;
     try {
       check = new TextDecoder().decode(sealer.open("check", row.key_check));
