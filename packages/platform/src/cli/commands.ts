@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { ObolClient } from "@obol/sdk";
 import { ObolError } from "../errors/obol-error.js";
 import { formatAmount } from "../money.js";
 import { amountFlags, currencyFlag, integerFlag, platformUrl, usageError, type Command, type FlagSpec, type FlagValues } from "./args.js";
@@ -61,6 +62,15 @@ const paymentId = (values: FlagValues): string => {
   if (!/^[0-9a-f-]{36}$/i.test(id)) throw usageError(`--payment must be a payment id (a UUID), not '${id}'`);
   return id;
 };
+
+const merchantReference: FlagSpec = { type: "string", value: "REF", description: "or the payment by your order reference (the --reference of merchant request)" };
+/** A merchant's payment by --payment ID or by --reference REF (exactly one): merchants think in their own references. */
+async function merchantPaymentId(api: ObolClient, values: FlagValues): Promise<string> {
+  const reference = str(values.reference);
+  if ((values.payment === undefined) === (reference === undefined)) throw usageError("give the payment as --payment ID or --reference REF (one of the two)");
+  if (reference === undefined) return paymentId(values);
+  return (await (await merchant()).findPaymentByReference(api, reference)).id;
+}
 
 export const commands: Command[] = [
   {
@@ -205,10 +215,11 @@ export const commands: Command[] = [
   },
   {
     name: "merchant get", summary: "one payment with its transitions and refunds", details: merchantSecrets,
-    flags: { payment: { ...payment, required: true }, url }, examples: ["obol merchant get --payment 4f1c…"],
+    flags: { payment, reference: merchantReference, url }, examples: ["obol merchant get --payment 4f1c…", "obol merchant get --reference order-42"],
     run: async (v) => {
       const { getPayment, merchantClient } = await merchant();
-      const p = await getPayment(merchantClient(platformUrl(v.url)), paymentId(v));
+      const api = merchantClient(platformUrl(v.url));
+      const p = await getPayment(api, await merchantPaymentId(api, v));
       console.log(paymentLine(p));
       for (const t of p.transitions) console.log(`  ${t.at}  ${t.event.padEnd(16)} ${t.from ?? "-"} → ${t.to}  by ${t.actor}${t.reason ? `  ${t.reason}` : ""}`);
       for (const r of p.refunds) console.log(`  refund ${r.id}: ${formatAmount(BigInt(r.amount), p.currency)} ${r.state}${r.reason ? ` (${r.reason})` : ""}`);
@@ -218,13 +229,13 @@ export const commands: Command[] = [
   {
     name: "merchant refund", summary: "refund all or part of a payment (in the payment's currency)",
     details: `${amountDetails}\n${merchantSecrets}`,
-    flags: { payment: { ...payment, required: true }, amount, "amount-minor": amountMinor, reason: { type: "string", value: "TEXT", description: "why, shown to the payer" }, "idempotency-key": idempotencyKey, url },
-    examples: ["obol merchant refund --payment 4f1c… --amount 50.00 --reason \"one latte\""],
+    flags: { payment, reference: merchantReference, amount, "amount-minor": amountMinor, reason: { type: "string", value: "TEXT", description: "why, shown to the payer" }, "idempotency-key": idempotencyKey, url },
+    examples: ["obol merchant refund --payment 4f1c… --amount 50.00 --reason \"one latte\"", "obol merchant refund --reference order-42 --amount-minor 5000"],
     run: async (v) => {
-      const id = paymentId(v);
       if (v.amount === undefined && v["amount-minor"] === undefined) throw usageError("--amount AMOUNT or --amount-minor N is required: see obol merchant refund --help");
       const { getPayment, merchantClient, refundPayment } = await merchant();
       const api = merchantClient(platformUrl(v.url));
+      const id = await merchantPaymentId(api, v);
       const original = await getPayment(api, id);
       const refund = await refundPayment(api, { paymentId: id, amount: amountFlags(v, "amount", original.currency), reason: str(v.reason), idempotencyKey: str(v["idempotency-key"]) });
       console.log(`refund ${refund.id}: ${formatAmount(BigInt(refund.amount), original.currency)} ${refund.state}`);
@@ -233,10 +244,11 @@ export const commands: Command[] = [
   },
   ...(["ship", "cancel"] as const).map((action): Command => ({
     name: `merchant ${action}`, summary: action === "ship" ? "escrow: mark a held payment as shipped" : "cancel a request the payer has not confirmed", details: merchantSecrets,
-    flags: { payment: { ...payment, required: true }, url }, examples: [`obol merchant ${action} --payment 4f1c…`],
+    flags: { payment, reference: merchantReference, url }, examples: [`obol merchant ${action} --payment 4f1c…`, `obol merchant ${action} --reference order-42`],
     run: async (v) => {
       const { merchantClient, paymentAction } = await merchant();
-      console.log(paymentLine(await paymentAction(merchantClient(platformUrl(v.url)), action, paymentId(v))));
+      const api = merchantClient(platformUrl(v.url));
+      console.log(paymentLine(await paymentAction(api, action, await merchantPaymentId(api, v))));
       return 0;
     },
   })),

@@ -40,6 +40,10 @@ export async function getPayment(api: ObolClient, id: string): Promise<PaymentVi
   return expectOk<unknown, PaymentView>(api.GET("/v1/payments/{id}", { params: { path: { id } } }));
 }
 
+export async function findPaymentByReference(api: ObolClient, reference: string): Promise<PaymentView> {
+  return expectOk<unknown, PaymentView>(api.GET("/v1/payments/by-reference/{reference}", { params: { path: { reference } } }));
+}
+
 /** Polls until the payment is final or held, or the wait is over; a countdown shows on stderr. */
 export async function waitForOutcome(api: ObolClient, payment: PaymentView, waitSeconds: number): Promise<PaymentView> {
   const deadline = Date.now() + waitSeconds * 1000;
