@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { ResultCode } from "@obol/ledger";
+import type { ResultCode, Transfer } from "@obol/ledger";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
-import type { LedgerService } from "../ledger/index.js";
+import type { Fence, LedgerService } from "../ledger/index.js";
 import { walletKind, type PartiesService, type User } from "../parties/service.js";
 
 /** Ledger business codes of wallet movements (TransferInput.code). */
@@ -48,30 +48,38 @@ export class WalletService {
     }));
   }
 
-  async p2p(payer: User, input: { toMsisdn: string; amount: bigint; currency: string; transferId: string }): Promise<Outcome<MovementReceipt>> {
+  async p2p(payer: User, input: { toMsisdn: string; amount: bigint; currency: string; transferId: string; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
     const currency = this.checkCurrency(input.currency);
     if (!currency.ok) return currency;
+    // Applied already (by an attempt that lost its claim, or died before answering): the answer is
+    // the receipt, whatever changed since (a payee suspended meanwhile must not turn it into a refusal).
+    const applied = await this.receiptIfApplied(input.transferId, "p2p", payer.msisdn, input.toMsisdn);
+    if (applied !== undefined) return applied;
     if (payer.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
     const payee = await this.parties.userByMsisdn(input.toMsisdn);
     if (payee === undefined || payee.status !== "active") return { ok: false, code: "ERR_RECIPIENT_NOT_FOUND" };
     if (payee.id === payer.id) return { ok: false, code: "ERR_SELF_TRANSFER" };
     const from = await this.wallet(payer.id, input.currency);
     const to = await this.wallet(payee.id, input.currency);
-    return this.move(input.transferId, transferCodes.p2p, from, to, input.amount, "p2p", payer.msisdn, payee.msisdn);
+    return this.move(input.transferId, transferCodes.p2p, from, to, input.amount, "p2p", payer.msisdn, payee.msisdn, input.fence);
   }
 
-  async topUp(user: User, input: { amount: bigint; currency: string; transferId: string }): Promise<Outcome<MovementReceipt>> {
+  async topUp(user: User, input: { amount: bigint; currency: string; transferId: string; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
+    const applied = await this.receiptIfApplied(input.transferId, "top_up", null, user.msisdn);
+    if (applied !== undefined) return applied;
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
     const clearing = (await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID)).id;
-    return this.move(input.transferId, transferCodes.topUp, clearing, await this.wallet(user.id, input.currency), input.amount, "top_up", null, user.msisdn);
+    return this.move(input.transferId, transferCodes.topUp, clearing, await this.wallet(user.id, input.currency), input.amount, "top_up", null, user.msisdn, input.fence);
   }
 
-  async withdraw(user: User, input: { amount: bigint; currency: string; transferId: string }): Promise<Outcome<MovementReceipt>> {
+  async withdraw(user: User, input: { amount: bigint; currency: string; transferId: string; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
+    const applied = await this.receiptIfApplied(input.transferId, "withdrawal", user.msisdn, null);
+    if (applied !== undefined) return applied;
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
     const clearing = (await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID)).id;
-    return this.move(input.transferId, transferCodes.withdrawal, await this.wallet(user.id, input.currency), clearing, input.amount, "withdrawal", user.msisdn, null);
+    return this.move(input.transferId, transferCodes.withdrawal, await this.wallet(user.id, input.currency), clearing, input.amount, "withdrawal", user.msisdn, null, input.fence);
   }
 
   private checkCurrency(currency: string): Outcome<null> {
@@ -103,20 +111,29 @@ export class WalletService {
 
   private async move(
     transferId: string, code: number, from: string, to: string, amount: bigint,
-    kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null,
+    kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null, fence: Fence | undefined,
   ): Promise<Outcome<MovementReceipt>> {
-    const submitted = await this.ledger.submitReturning([{ id: transferId, kind: "posted", debitAccountId: from, creditAccountId: to, amount, code }]);
+    const submitted = await this.ledger.submitReturning([{ id: transferId, kind: "posted", debitAccountId: from, creditAccountId: to, amount, code }], fence);
     const failure = failureCode(submitted.results[0]!);
     if (failure !== undefined) return { ok: false, code: failure };
     // The receipt comes from the transfer as stored (read back for a retry that found it already
     // applied), so a replay after a crash answers exactly as the first time.
     const transfer = submitted.created[0] ?? (await this.ledger.transfer(transferId));
     if (transfer === undefined) throw new Error(`transfer ${transferId} acknowledged but not found`);
-    return {
-      ok: true,
-      value: { transferId, kind, amount: transfer.amount.toString(), currency: transfer.currency, from: fromMsisdn, to: toMsisdn, createdAt: new Date(transfer.createdAt).toISOString() },
-    };
+    return receipt(transfer, kind, fromMsisdn, toMsisdn);
   }
+
+  private async receiptIfApplied(transferId: string, kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null): Promise<Outcome<MovementReceipt> | undefined> {
+    const transfer = await this.ledger.transfer(transferId);
+    return transfer === undefined ? undefined : receipt(transfer, kind, fromMsisdn, toMsisdn);
+  }
+}
+
+function receipt(transfer: Transfer, kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null): Outcome<MovementReceipt> {
+  return {
+    ok: true,
+    value: { transferId: transfer.id, kind, amount: transfer.amount.toString(), currency: transfer.currency, from: fromMsisdn, to: toMsisdn, createdAt: new Date(transfer.createdAt).toISOString() },
+  };
 }
 
 /** How a ledger result reaches the caller; undefined means the transfer is in the ledger. */
