@@ -219,6 +219,8 @@ test("twins at the insufficient-funds boundary (funds arrive while they run): ev
   }
   console.log(`boundary rounds: ${applied} applied, ${refused} refused`);
   assert.ok(applied > 0 && refused > 0, "both outcomes occurred");
+  // The rounds drained A; the tests after this one need A to pay.
+  assert.equal((await h.call("POST", "/v1/me/top-ups", { token: h.a.token, idem: newKey(), json: { amount: "100000", currency: h.currency } })).status, 201);
 });
 
 test("an attempt that lost its claim can neither apply its transfer nor store its answer", async () => {
@@ -247,6 +249,39 @@ test("an attempt that lost its claim can neither apply its transfer nor store it
   assert.equal(await idempotency.complete(second.claim, 201, "{\"ok\":true}"), true);
   await assert.rejects(ledger.submitReturning([{ ...transfer, id: transferIdFor(scope, key, 1) }], second.claim), (error: unknown) => error instanceof FenceLostError);
   assert.deepEqual(await idempotency.begin(scope, key, hash), { kind: "stored", statusCode: 201, response: "{\"ok\":true}" });
+});
+
+test("a key claimed by an attempt that died: the retry waits for the claim to run out, takes over, and answers", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "11", currency: h.currency };
+  const scope = `user:${h.a.id}`;
+  // What a process killed mid-request leaves behind: a live claim and no answer.
+  await sql`INSERT INTO idempotency_keys (scope, key, request_hash, claim, claimed_until)
+            VALUES (${scope}, ${key}, ${requestHash("p2p", body)}, ${randomUUID()}::uuid, clock_timestamp() + interval '2 seconds')`.execute(h.platform.services.db);
+  const n0 = await ledgerTransferCount(h);
+  const retried = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(retried.status, 201, retried.text);
+  assert.equal(await ledgerTransferCount(h), n0 + 1);
+  assert.deepEqual((await storedAnswer(h, h.a.id, key))?.response, retried.body);
+});
+
+test("a key held by a live attempt past the wait: 409 ERR_IDEMPOTENCY_IN_PROGRESS with Retry-After, then the committed answer", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "12", currency: h.currency };
+  const scope = `user:${h.a.id}`;
+  await sql`INSERT INTO idempotency_keys (scope, key, request_hash, claim, claimed_until)
+            VALUES (${scope}, ${key}, ${requestHash("p2p", body)}, ${randomUUID()}::uuid, clock_timestamp() + interval '1 hour')`.execute(h.platform.services.db);
+  const busy = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(busy.status, 409, busy.text);
+  assert.equal(busy.body.error.code, "ERR_IDEMPOTENCY_IN_PROGRESS");
+  assert.equal(busy.headers["retry-after"], "1");
+  // The holder commits its answer; the retry gets exactly that.
+  await sql`UPDATE idempotency_keys SET status_code = 422, response = '{"error":{"code":"ERR_INSUFFICIENT_FUNDS","message":"Not enough funds"}}'
+            WHERE scope = ${scope} AND key = ${key}`.execute(h.platform.services.db);
+  const retried = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(retried.status, 422, retried.text);
+  assert.equal(retried.headers["idempotent-replayed"], "true");
+  assert.equal(retried.body.error.code, "ERR_INSUFFICIENT_FUNDS");
 });
 
 test("keys are kept at least 24 hours: after 24 h and a purge, the answer is still replayed", async () => {
