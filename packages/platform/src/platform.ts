@@ -50,6 +50,7 @@ import { settlementMigrations } from "./modules/settlement/migrations.js";
 import { SettlementService } from "./modules/settlement/service.js";
 import { ecashMigrations } from "./modules/ecash/migrations.js";
 import { EcashService } from "./modules/ecash/service.js";
+import { OutageBackoff } from "./db/unavailable.js";
 
 /** Every module's migrations, in dependency order. */
 export const allMigrations: Migration[] = [
@@ -223,8 +224,12 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     ledger.startSweeper(sweepIntervalMs, log);
     let paymentTimers: NodeJS.Timeout | undefined;
     let paymentRun: Promise<unknown> = Promise.resolve();
+    const paymentBackoff = new OutageBackoff();
     const paymentTick = () => {
-      paymentRun = Promise.all([payments.runDue(), purchases.runDue()]).catch(log).finally(() => { if (paymentTimers !== undefined) paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref(); });
+      let delayMs = sweepIntervalMs;
+      paymentRun = Promise.all([payments.runDue(), purchases.runDue()])
+        .then(() => { delayMs = paymentBackoff.next(sweepIntervalMs); }, (error) => { delayMs = paymentBackoff.next(sweepIntervalMs, error); log(error); })
+        .finally(() => { if (paymentTimers !== undefined) paymentTimers = setTimeout(paymentTick, delayMs).unref(); });
     };
     paymentTimers = setTimeout(paymentTick, sweepIntervalMs).unref();
     if (options.webhookWorker !== "manual") webhooks.worker.start(config.webhooks.pollIntervalMs, log);

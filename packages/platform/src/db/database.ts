@@ -72,10 +72,18 @@ async function openPostgres(url: string, config: DatabaseConfig): Promise<Databa
     max: poolSize,
     connectionTimeoutMillis: config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     application_name: "obol",
+    // A half-open connection (a peer gone without a FIN) is noticed by TCP keepalives instead of never.
+    keepAlive: true,
     types: int8AsBigintTypes,
   });
-  // Without a listener an idle connection's error (server restart, network cut) is an unhandled 'error'
-  // event and kills the process. The pool already drops that connection; the next query reconnects.
+  // A pg client emits 'error' when its connection dies (pg_terminate_backend, a server restart, a cut
+  // network). Without a listener that is an unhandled 'error' event and kills the process. The pool
+  // listens only while a client is idle; a client checked out by a transaction, between two of its
+  // queries, has no listener of the pool's. So every client gets one of its own for its whole life:
+  // the query in flight (or the next one) fails with the connection error, the request answers 503
+  // (db/unavailable.ts), and a broken client is not queryable, so the pool discards it on release.
+  pool.on("connect", (client) => client.on("error", () => {}));
+  // Idle clients: the pool already drops that connection; the next query reconnects.
   pool.on("error", (error) => config.onIdleConnectionError?.(error));
   try {
     await pool.query("select 1");

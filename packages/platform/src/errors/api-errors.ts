@@ -57,6 +57,7 @@ export const apiErrors = {
   ERR_WEBHOOK_ENDPOINT_NOT_FOUND: [404, "This merchant has no webhook endpoint; set one first"],
   ERR_WEBHOOK_EVENT_NOT_FOUND: [404, "No such webhook event for this merchant"],
   ERR_IDEMPOTENCY_MISMATCH: [409, "This Idempotency-Key was used with a different request"],
+  ERR_IDEMPOTENCY_IN_PROGRESS: [409, "A request with this Idempotency-Key is still being processed; retry shortly to get its answer"],
   ERR_MSISDN_TAKEN: [409, "A user with this MSISDN exists"],
   ERR_ECASH_NOT_REGISTERED: [409, "Register for e-cash first"],
   ERR_MESSAGE_REPLAY: [409, "This message (nonce or message id) was already received"],
@@ -93,6 +94,7 @@ export const apiErrors = {
   ERR_LEDGER_UNAVAILABLE: [503, "The ledger is unavailable; retry with the same Idempotency-Key"],
   ERR_SHUTTING_DOWN: [503, "The server is shutting down; retry with the same Idempotency-Key"],
   ERR_NOT_READY: [503, "Not ready"],
+  ERR_DATABASE_UNAVAILABLE: [503, "The database is unreachable; retry with the same Idempotency-Key"],
   ERR_BANK_NOT_CONFIGURED: [503, "No bank is configured on this platform"],
   ERR_BANK_UNAVAILABLE: [503, "The bank did not answer; try again"],
 } as const satisfies Record<string, readonly [number, string]>;

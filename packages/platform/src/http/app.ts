@@ -5,6 +5,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import { ApiError, errorBody, isApiErrorCode, statusOf, type ApiErrorCode } from "../errors/api-errors.js";
 import { ObolError } from "../errors/obol-error.js";
+import { isDatabaseUnavailable } from "../db/unavailable.js";
 import type { RouteContext } from "./context.js";
 import { receivedBodies } from "./caller.js";
 import { createMetrics } from "./metrics.js";
@@ -78,6 +79,10 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
     }
     const mapped = error.code === undefined ? undefined : fastifyErrorCodes[error.code];
     if (mapped !== undefined) return reply.code(statusOf(mapped)).send(errorBody(mapped));
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, "database unavailable");
+      return reply.code(503).header("retry-after", "1").send(errorBody("ERR_DATABASE_UNAVAILABLE"));
+    }
     if (error instanceof ObolError && isApiErrorCode(error.code) && statusOf(error.code) === 503) {
       return reply.code(503).header("retry-after", "1").send(errorBody(error.code));
     }

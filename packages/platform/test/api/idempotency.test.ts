@@ -5,6 +5,9 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { sql } from "kysely";
+import { requestHash, transferIdFor } from "../../src/modules/idempotency/service.js";
+import { FenceLostError } from "../../src/modules/ledger/index.js";
 import { assertEveryResponseWellFormed, ledgerTransferCount, openHarness, snapshot, storedAnswer, wallet, type Harness } from "./harness.js";
 
 const hour = 60 * 60_000;
@@ -173,6 +176,112 @@ test("a business refusal (422 insufficient funds) is stored and replayed as 422,
   // A new key is a new request, and it goes through.
   const fresh = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: newKey(), json: body });
   assert.equal(fresh.status, 201, fresh.text);
+});
+
+test("twins at the insufficient-funds boundary (funds arrive while they run): every answer is the one stored, and the ledger agrees", async () => {
+  const rounds = 40;
+  let applied = 0;
+  let refused = 0;
+  for (let round = 0; round < rounds; round++) {
+    const key = newKey();
+    const scope = `user:${h.a.id}`;
+    const available = BigInt((await wallet(h, h.a.id)).available);
+    // 1 more than A holds: refused before the top-up commits, possible after it.
+    const body = { toMsisdn: h.b.msisdn, amount: String(available + 1n), currency: h.currency };
+    const twin = () => h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+    // The twins start 1 ms apart; the top-up among them (even rounds) or just before them (odd
+    // rounds), so that both outcomes occur.
+    const later = <T>(ms: number, send: () => Promise<T>) => new Promise<T>((resolve) => setTimeout(resolve, ms)).then(send);
+    const start = round % 2 === 0 ? 0 : 6;
+    const topUp = later(round % 2 === 0 ? 3 : 0, () => h.call("POST", "/v1/me/top-ups", { token: h.a.token, idem: newKey(), json: { amount: "1", currency: h.currency } }));
+    const twins = Array.from({ length: 8 }, (_, k) => later(start + k, twin));
+    const replies = await Promise.all(twins);
+    assert.equal((await topUp).status, 201);
+
+    for (const reply of replies) {
+      assert.ok(reply.status === 201 || reply.status === 422, reply.text);
+      assert.deepEqual([reply.status, reply.body], [replies[0]!.status, replies[0]!.body], `round ${round}: twins answered differently`);
+    }
+    const stored = await storedAnswer(h, h.a.id, key);
+    assert.deepEqual([stored?.status, stored?.response], [replies[0]!.status, replies[0]!.body], "the stored answer is the one sent");
+    const transfer = await h.platform.services.ledger.transfer(transferIdFor(scope, key, 0));
+    if (replies[0]!.status === 201) {
+      applied++;
+      assert.equal(transfer?.amount, BigInt(body.amount), "a 201 whose transfer is not in the ledger");
+    } else {
+      refused++;
+      assert.equal(replies[0]!.body.error.code, "ERR_INSUFFICIENT_FUNDS");
+      assert.equal(transfer, undefined, "a stored 422 while the transfer was applied");
+    }
+    // Replayed later (funds present now), the answer does not change.
+    const replay = await twin();
+    assert.deepEqual([replay.status, replay.body], [replies[0]!.status, replies[0]!.body]);
+  }
+  console.log(`boundary rounds: ${applied} applied, ${refused} refused`);
+  assert.ok(applied > 0 && refused > 0, "both outcomes occurred");
+  // The rounds drained A; the tests after this one need A to pay.
+  assert.equal((await h.call("POST", "/v1/me/top-ups", { token: h.a.token, idem: newKey(), json: { amount: "100000", currency: h.currency } })).status, 201);
+});
+
+test("an attempt that lost its claim can neither apply its transfer nor store its answer", async () => {
+  const { idempotency, ledger, parties } = h.platform.services;
+  const key = newKey();
+  const scope = `user:${h.a.id}`;
+  const hash = requestHash("p2p", { test: "fence" });
+  const first = await idempotency.begin(scope, key, hash);
+  assert.equal(first.kind, "claimed");
+  // The first attempt is presumed dead: its lease runs out and a retry takes the key over.
+  await sql`UPDATE idempotency_keys SET claimed_until = clock_timestamp() - interval '1 second' WHERE scope = ${scope} AND key = ${key}`.execute(h.platform.services.db);
+  const second = await idempotency.begin(scope, key, hash);
+  assert.equal(second.kind, "claimed");
+  if (first.kind !== "claimed" || second.kind !== "claimed") return;
+
+  const [from, to] = [(await parties.wallets(h.a.id)).find((w) => w.currency === h.currency)!.id, (await parties.wallets(h.b.id)).find((w) => w.currency === h.currency)!.id];
+  const transfer = { id: transferIdFor(scope, key, 0), kind: "posted" as const, debitAccountId: from, creditAccountId: to, amount: 1n, code: 1 };
+  const n0 = await ledgerTransferCount(h);
+  await assert.rejects(ledger.submitReturning([transfer], first.claim), (error: unknown) => error instanceof FenceLostError);
+  assert.equal(await ledgerTransferCount(h), n0, "the stale attempt's transfer was applied");
+  assert.equal(await idempotency.complete(first.claim, 422, "{}"), false, "the stale attempt stored its answer");
+
+  // The attempt holding the claim applies and answers; the key is then answered and fenced for good.
+  const submitted = await ledger.submitReturning([transfer], second.claim);
+  assert.deepEqual(submitted.results, ["ok"]);
+  assert.equal(await idempotency.complete(second.claim, 201, "{\"ok\":true}"), true);
+  await assert.rejects(ledger.submitReturning([{ ...transfer, id: transferIdFor(scope, key, 1) }], second.claim), (error: unknown) => error instanceof FenceLostError);
+  assert.deepEqual(await idempotency.begin(scope, key, hash), { kind: "stored", statusCode: 201, response: "{\"ok\":true}" });
+});
+
+test("a key claimed by an attempt that died: the retry waits for the claim to run out, takes over, and answers", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "11", currency: h.currency };
+  const scope = `user:${h.a.id}`;
+  // What a process killed mid-request leaves behind: a live claim and no answer.
+  await sql`INSERT INTO idempotency_keys (scope, key, request_hash, claim, claimed_until)
+            VALUES (${scope}, ${key}, ${requestHash("p2p", body)}, ${randomUUID()}::uuid, clock_timestamp() + interval '2 seconds')`.execute(h.platform.services.db);
+  const n0 = await ledgerTransferCount(h);
+  const retried = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(retried.status, 201, retried.text);
+  assert.equal(await ledgerTransferCount(h), n0 + 1);
+  assert.deepEqual((await storedAnswer(h, h.a.id, key))?.response, retried.body);
+});
+
+test("a key held by a live attempt past the wait: 409 ERR_IDEMPOTENCY_IN_PROGRESS with Retry-After, then the committed answer", async () => {
+  const key = newKey();
+  const body = { toMsisdn: h.b.msisdn, amount: "12", currency: h.currency };
+  const scope = `user:${h.a.id}`;
+  await sql`INSERT INTO idempotency_keys (scope, key, request_hash, claim, claimed_until)
+            VALUES (${scope}, ${key}, ${requestHash("p2p", body)}, ${randomUUID()}::uuid, clock_timestamp() + interval '1 hour')`.execute(h.platform.services.db);
+  const busy = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(busy.status, 409, busy.text);
+  assert.equal(busy.body.error.code, "ERR_IDEMPOTENCY_IN_PROGRESS");
+  assert.equal(busy.headers["retry-after"], "1");
+  // The holder commits its answer; the retry gets exactly that.
+  await sql`UPDATE idempotency_keys SET status_code = 422, response = '{"error":{"code":"ERR_INSUFFICIENT_FUNDS","message":"Not enough funds"}}'
+            WHERE scope = ${scope} AND key = ${key}`.execute(h.platform.services.db);
+  const retried = await h.call("POST", "/v1/transfers", { token: h.a.token, idem: key, json: body });
+  assert.equal(retried.status, 422, retried.text);
+  assert.equal(retried.headers["idempotent-replayed"], "true");
+  assert.equal(retried.body.error.code, "ERR_INSUFFICIENT_FUNDS");
 });
 
 test("keys are kept at least 24 hours: after 24 h and a purge, the answer is still replayed", async () => {

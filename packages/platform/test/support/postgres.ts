@@ -20,6 +20,10 @@ export type ThrowawayPostgres = {
   port: number;
   dir: string;
   stop(): Promise<void>;
+  /** Stops the server but keeps its files (outage tests): `fast` disconnects everyone and checkpoints; `immediate` is a crash. */
+  halt(mode?: "fast" | "immediate"): Promise<void>;
+  /** Starts a halted server again, on the same port. */
+  resume(): Promise<void>;
 };
 
 export type StartPostgresOptions = {
@@ -99,13 +103,16 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         const log = await readFile(logFile, "utf8").catch(() => "");
         throw new Error(`PostgreSQL did not start on port ${port}: ${(error as Error).message}\n${log.slice(-2000)}`);
       }
+      const pgCtl = (args: string[]) => runAsServerUser(join(POSTGRES_BIN_DIR, "pg_ctl"), ["-D", dataDir, ...args]);
+      const halt = (mode: "fast" | "immediate" = "fast") => pgCtl(["-m", mode, "-w", "stop"]);
+      const resume = () => pgCtl(["-l", logFile, "-w", "-t", "60", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${settingArgs(options.settings ?? {})}`, "start"]);
       let stopped: Promise<void> | undefined;
       const stop = () =>
         (stopped ??= (async () => {
           await runAsServerUser(join(POSTGRES_BIN_DIR, "pg_ctl"), ["-D", dataDir, "-m", "fast", "-w", "stop"]).catch(() => {});
           await rm(dir, { recursive: true, force: true });
         })());
-      return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, dir, stop };
+      return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, dir, stop, halt, resume };
     }
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

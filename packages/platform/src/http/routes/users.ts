@@ -90,8 +90,8 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       },
     }, async (request, reply) => {
       const user = await ctx.callers.user(request);
-      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "p2p", async (transferId) => answer(await ctx.wallet.p2p(user, {
-        toMsisdn: request.body.toMsisdn, amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0), note: request.body.note ?? null,
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "p2p", async (transferId, fence) => answer(await ctx.wallet.p2p(user, {
+        toMsisdn: request.body.toMsisdn, amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0), note: request.body.note ?? null, fence,
       })));
     });
 
@@ -102,10 +102,10 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       },
     }, async (request, reply) => {
       const user = await ctx.callers.user(request);
-      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "top_up", async (transferId) => {
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "top_up", async (transferId, fence) => {
         const input = { amount: parseAmount(request.body.amount)!, currency: request.body.currency };
         if (ctx.banking.enabled) return bankAnswer(await ctx.banking.topUp(user, { ...input, operationId: transferId(0) }));
-        return ctx.banking.clearingOnlyAllowed ? answer(await ctx.wallet.topUp(user, { ...input, transferId: transferId(0) })) : failure("ERR_BANK_NOT_CONFIGURED");
+        return ctx.banking.clearingOnlyAllowed ? answer(await ctx.wallet.topUp(user, { ...input, transferId: transferId(0), fence })) : failure("ERR_BANK_NOT_CONFIGURED");
       });
     });
 
@@ -116,10 +116,10 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       },
     }, async (request, reply) => {
       const user = await ctx.callers.user(request);
-      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "withdrawal", async (transferId) => {
+      return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "withdrawal", async (transferId, fence) => {
         const input = { amount: parseAmount(request.body.amount)!, currency: request.body.currency };
         if (ctx.banking.enabled) return bankAnswer(await ctx.banking.withdraw(user, { ...input, operationId: transferId(0) }));
-        return ctx.banking.clearingOnlyAllowed ? answer(await ctx.wallet.withdraw(user, { ...input, transferId: transferId(0) })) : failure("ERR_BANK_NOT_CONFIGURED");
+        return ctx.banking.clearingOnlyAllowed ? answer(await ctx.wallet.withdraw(user, { ...input, transferId: transferId(0), fence })) : failure("ERR_BANK_NOT_CONFIGURED");
       });
     });
   };

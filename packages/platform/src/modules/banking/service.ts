@@ -14,6 +14,7 @@ import {
 } from "./operations.js";
 import { retryMsMax, type BankSettings } from "./settings.js";
 import { BankingStore, type BankLink, type BankOperation, type PartyType } from "./store.js";
+import { OutageBackoff } from "../../db/unavailable.js";
 
 /** What the banking module answers about an operation (the API other modules call). */
 export type BankOperationResult =
@@ -592,10 +593,13 @@ export class BankingService {
 
   startSweeper(): void {
     if (this.d.client === undefined) return;
+    const intervalMs = this.d.settings.sweepIntervalMs;
+    const backoff = new OutageBackoff();
     const tick = () => {
-      this.sweeping = this.sweepOnce().then(() => undefined, this.d.onError).finally(() => {
+      let delayMs = intervalMs;
+      this.sweeping = this.sweepOnce().then(() => { delayMs = backoff.next(intervalMs); }, (error) => { delayMs = backoff.next(intervalMs, error); this.d.onError(error); }).finally(() => {
         this.sweeping = undefined;
-        if (this.sweeper !== undefined && !this.closed) this.sweeper = setTimeout(tick, this.d.settings.sweepIntervalMs).unref();
+        if (this.sweeper !== undefined && !this.closed) this.sweeper = setTimeout(tick, delayMs).unref();
       });
     };
     this.sweeper = setTimeout(tick, 0).unref();

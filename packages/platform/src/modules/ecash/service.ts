@@ -14,6 +14,7 @@ import { LedgerMoves, type Move } from "./moves.js";
 import { InboxNotifier } from "./notifier.js";
 import { EntrySealer } from "./sealed-entries.js";
 import { EcashStore } from "./store.js";
+import { OutageBackoff } from "../../db/unavailable.js";
 
 /** The platform account that holds the money of every unspent e-cash token. */
 export const escrowKind = "ecash_escrow";
@@ -319,9 +320,12 @@ export class EcashService {
   }
 
   startSweeper(onError: (error: unknown) => void): void {
+    const intervalMs = this.deps.settings.sweepIntervalMs;
+    const backoff = new OutageBackoff();
     const tick = () => {
-      this.sweep().catch(onError).finally(() => {
-        if (this.sweeper !== undefined) this.sweeper = setTimeout(tick, this.deps.settings.sweepIntervalMs).unref();
+      let delayMs = intervalMs;
+      this.sweep().then(() => { delayMs = backoff.next(intervalMs); }, (error) => { delayMs = backoff.next(intervalMs, error); onError(error); }).finally(() => {
+        if (this.sweeper !== undefined) this.sweeper = setTimeout(tick, delayMs).unref();
       });
     };
     this.sweeper = setTimeout(tick, this.deps.settings.sweepIntervalMs).unref();

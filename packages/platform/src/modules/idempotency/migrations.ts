@@ -17,4 +17,17 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 `;
 
-export const idempotencyMigrations: Migration[] = [{ module: "idempotency", name: "0001_init", sql: init }];
+/**
+ * Claims (docs/architecture.md, "Idempotency"): the attempt working on a key holds it until
+ * claimed_until (database clock), renewing while it works. Its token fences its ledger effect and
+ * its answer, so an attempt that lost its claim can neither apply nor answer.
+ */
+const claims = `
+ALTER TABLE idempotency_keys ADD COLUMN claim uuid;
+ALTER TABLE idempotency_keys ADD COLUMN claimed_until timestamptz;
+`;
+
+export const idempotencyMigrations: Migration[] = [
+  { module: "idempotency", name: "0001_init", sql: init },
+  { module: "idempotency", name: "0002_claims", sql: claims },
+];

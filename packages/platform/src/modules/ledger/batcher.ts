@@ -1,6 +1,7 @@
 import { InvariantError, limits as ledgerLimits, type BatchOutcome, type Id, type ResultCode, type Transfer, type TransferInput } from "@obol/ledger";
 import { ObolError } from "../../errors/obol-error.js";
-import { BatchRaceError } from "./store.js";
+import type { Transaction } from "kysely";
+import { BatchRaceError, type Admit } from "./store.js";
 
 export interface BatcherLimits {
   /** Transfers in one database transaction. */
@@ -23,7 +24,25 @@ export const defaultBatcherLimits: BatcherLimits = {
   batchAttemptsMax: 8,
 };
 
-type Commit = (inputs: readonly TransferInput[], now: number, sweepIds: readonly Id[]) => Promise<BatchOutcome>;
+type Commit = (inputs: readonly TransferInput[], now: number, sweepIds: readonly Id[], admit?: Admit) => Promise<BatchOutcome>;
+
+/**
+ * A condition a submission depends on, checked under lock inside the batch's transaction: the
+ * submission applies only if its fence holds there, and the fence's rows stay locked until COMMIT.
+ * An idempotency claim is one (modules/idempotency): a request that lost its claim to a retry can
+ * no longer apply its transfer behind that retry's back. `holds` is called once per batch with all
+ * the fences that share it and returns those that hold; it must lock in a fixed order.
+ */
+export interface Fence {
+  readonly holds: (trx: Transaction<any>, fences: readonly Fence[]) => Promise<ReadonlySet<Fence>>;
+}
+
+/** The submission's fence did not hold: nothing of it was applied. */
+export class FenceLostError extends ObolError {
+  constructor() {
+    super("ERR_FENCE_LOST", "The submission's fence no longer holds; nothing was applied");
+  }
+}
 
 /** The answer to one submission: a result per transfer, and each transfer this batch created. */
 export interface Submitted {
@@ -33,6 +52,7 @@ export interface Submitted {
 
 interface Unit {
   readonly transfers: readonly TransferInput[];
+  readonly fence: Fence | undefined;
   readonly resolve: (submitted: Submitted) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -71,8 +91,11 @@ export class LedgerBatcher {
     }
   }
 
-  /** Submits one transfer or one linked chain; resolves with a result per transfer after commit. */
-  submit(transfers: readonly TransferInput[]): Promise<Submitted> {
+  /**
+   * Submits one transfer or one linked chain; resolves with a result per transfer after commit. With
+   * a fence, rejects with FenceLostError (nothing applied) when the fence does not hold at commit.
+   */
+  submit(transfers: readonly TransferInput[], fence?: Fence): Promise<Submitted> {
     if (this.closed) return Promise.reject(new ObolError("ERR_SHUTTING_DOWN", "The ledger is shutting down"));
     if (transfers.length === 0 || transfers.length > this.limits.batchTransfersMax) {
       return Promise.reject(new ObolError("ERR_LEDGER_BATCH_SIZE", `A submission holds 1..${this.limits.batchTransfersMax} transfers`));
@@ -81,7 +104,7 @@ export class LedgerBatcher {
       return Promise.reject(new ObolError("ERR_LEDGER_BUSY", "The ledger queue is full; retry shortly"));
     }
     return new Promise((resolve, reject) => {
-      this.queue.push({ transfers, resolve, reject });
+      this.queue.push({ transfers, fence, resolve, reject });
       this.queuedTransfers += transfers.length;
       this.schedule();
     });
@@ -130,20 +153,24 @@ export class LedgerBatcher {
   }
 
   private async run(units: Unit[]): Promise<void> {
-    // A unit is a whole chain: the last transfer of each unit closes its chain, so units cannot
-    // link into each other inside a batch.
-    const inputs = units.flatMap((unit) => unit.transfers.map((t, k) => (k === unit.transfers.length - 1 ? { ...t, linked: false } : { ...t, linked: true })));
+    let admitted = units;
+    const admit = units.some((unit) => unit.fence !== undefined) ? async (trx: Transaction<any>) => {
+      admitted = await admitFenced(trx, units);
+      return inputsOf(admitted);
+    } : undefined;
     try {
-      const outcome = await this.withRetries(() => this.commit(inputs, this.clock(), []));
+      const outcome = await this.withRetries(() => this.commit(inputsOf(units), this.clock(), [], admit));
       this.stats.batches += 1;
-      this.stats.transfers += inputs.length;
+      this.stats.transfers += outcome.results.length;
       const created = new Map(outcome.created.map((t) => [t.id, t]));
       let offset = 0;
-      for (const unit of units) {
+      for (const unit of admitted) {
         const results = outcome.results.slice(offset, offset + unit.transfers.length);
         unit.resolve({ results, created: unit.transfers.map((t, k) => (results[k] === "ok" ? created.get(t.id) : undefined)) });
         offset += unit.transfers.length;
       }
+      const applied = new Set(admitted);
+      for (const unit of units) if (!applied.has(unit)) unit.reject(new FenceLostError());
     } catch (error) {
       if (isBrokenInvariant(error)) {
         for (const unit of units) unit.reject(new ObolError("ERR_INTERNAL", "Internal error"));
@@ -169,6 +196,23 @@ export class LedgerBatcher {
       }
     }
   }
+}
+
+/**
+ * A unit is a whole chain: the last transfer of each unit closes its chain, so units cannot link
+ * into each other inside a batch.
+ */
+function inputsOf(units: readonly Unit[]): TransferInput[] {
+  return units.flatMap((unit) => unit.transfers.map((t, k) => (k === unit.transfers.length - 1 ? { ...t, linked: false } : { ...t, linked: true })));
+}
+
+/** The units without a fence, and those whose fence holds (each kind of fence checked once). */
+async function admitFenced(trx: Transaction<any>, units: readonly Unit[]): Promise<Unit[]> {
+  const byCheck = new Map<Fence["holds"], Fence[]>();
+  for (const { fence } of units) if (fence !== undefined) byCheck.set(fence.holds, [...(byCheck.get(fence.holds) ?? []), fence]);
+  const held = new Set<Fence>();
+  for (const [holds, fences] of byCheck) for (const fence of await holds(trx, fences)) held.add(fence);
+  return units.filter((unit) => unit.fence === undefined || held.has(unit.fence));
 }
 
 function isBrokenInvariant(error: unknown): boolean {

@@ -1,8 +1,9 @@
 import { AccountFlag, isValidId, type Account, type Id, type ResultCode, type Transfer, type TransferInput } from "@obol/ledger";
 import { sql, type Kysely } from "kysely";
 import { commitBatch } from "./store.js";
-import { LedgerBatcher, defaultBatcherLimits, type BatcherLimits, type Submitted } from "./batcher.js";
+import { LedgerBatcher, defaultBatcherLimits, type BatcherLimits, type Fence, type Submitted } from "./batcher.js";
 import { accountFromRow, transferFromRow, type AccountRow, type TransferRow } from "./rows.js";
+import { OutageBackoff } from "../../db/unavailable.js";
 
 export type OwnerType = "user" | "merchant" | "platform";
 
@@ -54,7 +55,7 @@ export class LedgerService {
     limits: BatcherLimits = defaultBatcherLimits,
     onFatal?: (error: unknown) => void,
   ) {
-    this.batcher = new LedgerBatcher((inputs, now, sweepIds) => commitBatch(db, inputs, now, sweepIds), clock, limits, onFatal);
+    this.batcher = new LedgerBatcher((inputs, now, sweepIds, admit) => commitBatch(db, inputs, now, sweepIds, admit), clock, limits, onFatal);
   }
 
   /** Creates an account inside the caller's transaction, so an owner and its accounts appear together. */
@@ -70,9 +71,12 @@ export class LedgerService {
     return (await this.batcher.submit(transfers)).results;
   }
 
-  /** As submit(), also returning each transfer as stored when this call created it ("ok"). */
-  submitReturning(transfers: readonly TransferInput[]): Promise<Submitted> {
-    return this.batcher.submit(transfers);
+  /**
+   * As submit(), also returning each transfer as stored when this call created it ("ok"). With a
+   * fence (an idempotency claim), applies only while the fence holds, else FenceLostError.
+   */
+  submitReturning(transfers: readonly TransferInput[], fence?: Fence): Promise<Submitted> {
+    return this.batcher.submit(transfers, fence);
   }
 
   async account(id: Id): Promise<StoredAccount | undefined> {
@@ -164,9 +168,11 @@ export class LedgerService {
   }
 
   startSweeper(intervalMs: number, onError: (error: unknown) => void): void {
+    const backoff = new OutageBackoff();
     const tick = () => {
-      this.expireDue().catch(onError).finally(() => {
-        if (this.sweeper !== undefined) this.sweeper = setTimeout(tick, intervalMs).unref();
+      let delayMs = intervalMs;
+      this.expireDue().then(() => { delayMs = backoff.next(intervalMs); }, (error) => { delayMs = backoff.next(intervalMs, error); onError(error); }).finally(() => {
+        if (this.sweeper !== undefined) this.sweeper = setTimeout(tick, delayMs).unref();
       });
     };
     this.sweeper = setTimeout(tick, intervalMs).unref();

@@ -2,6 +2,12 @@ import { applyBatch, isValidId, type Account, type BatchOutcome, type Id, type T
 import { sql, type Kysely, type Transaction } from "kysely";
 import { accountFromRow, transferFromRow, type AccountRow, type TransferRow } from "./rows.js";
 
+/**
+ * Chooses, inside the batch's transaction and before any account is locked, which of the submitted
+ * transfers may apply (see Fence in batcher.ts).
+ */
+export type Admit = (trx: Transaction<any>) => Promise<readonly TransferInput[]>;
+
 /** Thrown inside a batch transaction when the batch must start over (never escapes the batcher). */
 export class BatchRaceError extends Error {
   override name = "BatchRaceError";
@@ -15,9 +21,15 @@ export class BatchRaceError extends Error {
  * Locking: every change to an account's counters or to a pending transfer happens with the
  * account rows locked (FOR UPDATE, in id order so that concurrent batches of other processes
  * cannot deadlock). Transfers are read again after the locks are held, so the snapshot is current.
+ * Fence rows are locked before any account, in their own fixed order, so the order stays global.
  */
-export async function commitBatch(db: Kysely<any>, inputs: readonly TransferInput[], now: number, sweepIds: readonly Id[] = []): Promise<BatchOutcome> {
+export async function commitBatch(
+  db: Kysely<any>, submitted: readonly TransferInput[], now: number, sweepIds: readonly Id[] = [], admit?: Admit,
+): Promise<BatchOutcome> {
   return db.transaction().execute(async (trx) => {
+    // 0. Fenced submissions (idempotency claims) first: their rows stay locked until COMMIT, and a
+    //    submission whose fence no longer holds is left out of the batch.
+    const inputs = admit === undefined ? submitted : await admit(trx);
     const transferIds = unique([...inputs.flatMap((t) => [t.id, t.pendingId]), ...sweepIds]);
     const namedAccountIds = unique(inputs.flatMap((t) => [t.debitAccountId, t.creditAccountId]));
 

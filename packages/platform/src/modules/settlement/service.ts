@@ -8,6 +8,7 @@ import type { LedgerService } from "../ledger/index.js";
 import { merchantBalanceKind, type Merchant, type PartiesService } from "../parties/service.js";
 import { batchFigures, reportCsv, reportJson, type BatchState, type BreakdownLine, type SettlementBatch } from "./report.js";
 import { lastEndedPeriod, type SettlementSettings } from "./settings.js";
+import { OutageBackoff } from "../../db/unavailable.js";
 
 export const settlementPurpose = "settlement";
 const merchantsPageMax = 100;
@@ -143,10 +144,13 @@ export class SettlementService {
   /** Runs runDue() every period (checked at least every minute): a missed period is settled at the next tick. */
   start(): void {
     if (!this.d.banking.enabled) return;
+    const intervalMs = Math.min(this.d.settings.intervalMs, schedulerTickMsMax);
+    const backoff = new OutageBackoff();
     const tick = () => {
-      this.running = this.runDue().catch(this.d.onError).finally(() => {
+      let delayMs = intervalMs;
+      this.running = this.runDue().then(() => { delayMs = backoff.next(intervalMs); }, (error) => { delayMs = backoff.next(intervalMs, error); this.d.onError(error); }).finally(() => {
         this.running = undefined;
-        if (!this.closed) this.timer = setTimeout(tick, Math.min(this.d.settings.intervalMs, schedulerTickMsMax)).unref();
+        if (!this.closed) this.timer = setTimeout(tick, delayMs).unref();
       });
     };
     this.timer = setTimeout(tick, Math.min(this.d.settings.intervalMs, schedulerTickMsMax)).unref();

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ResultCode, Transfer } from "@obol/ledger";
 import { sql, type Kysely } from "kysely";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
-import type { LedgerService, OwnerType } from "../ledger/index.js";
+import type { Fence, LedgerService, OwnerType } from "../ledger/index.js";
 import { walletKind, type PartiesService, type User } from "../parties/service.js";
 import { parseNote } from "./notes.js";
 
@@ -89,11 +89,15 @@ export class WalletService {
    * the ledger transfer, under the same id, so a transfer never exists without its note; a refused
    * transfer takes its note away again.
    */
-  async p2p(payer: User, input: { toMsisdn: string; amount: bigint; currency: string; transferId: string; note?: string | null }): Promise<Outcome<MovementReceipt>> {
+  async p2p(payer: User, input: { toMsisdn: string; amount: bigint; currency: string; transferId: string; note?: string | null; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
     const currency = this.checkCurrency(input.currency);
     if (!currency.ok) return currency;
     const parsed = parseNote(input.note);
     if (!parsed.ok) return { ok: false, code: "ERR_NOTE_INVALID" };
+    // Applied already (by an attempt that lost its claim, or died before answering): the answer is
+    // the receipt, whatever changed since (a payee suspended meanwhile must not turn it into a refusal).
+    const applied = await this.receiptIfApplied(input.transferId, "p2p", payer.msisdn, input.toMsisdn);
+    if (applied !== undefined) return applied.ok ? { ok: true, value: { ...applied.value, note: await this.storedNote(input.transferId) } } : applied;
     if (payer.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
     const payee = await this.parties.userByMsisdn(input.toMsisdn);
     if (payee === undefined || payee.status !== "active") return { ok: false, code: "ERR_RECIPIENT_NOT_FOUND" };
@@ -102,7 +106,7 @@ export class WalletService {
     const to = await this.wallet(payee.id, input.currency);
     const { note } = parsed;
     if (note !== null) await this.storeNote(input.transferId, note);
-    const moved = await this.move(input.transferId, transferCodes.p2p, from, to, input.amount, "p2p", payer.msisdn, payee.msisdn);
+    const moved = await this.move(input.transferId, transferCodes.p2p, from, to, input.amount, "p2p", payer.msisdn, payee.msisdn, input.fence);
     if (note !== null) {
       if (moved.ok) {
         // A concurrent twin of this request (same key, same body) may have been refused and taken
@@ -118,8 +122,12 @@ export class WalletService {
     if (!moved.ok) return moved;
     // The receipt names the note as stored, like the rest of it (a key reused after its
     // idempotency record expired finds the first transfer, and that transfer's note).
-    const stored = await sql<{ note: string }>`SELECT note FROM wallet_transfer_notes WHERE transfer_id = ${input.transferId}::uuid`.execute(this.db);
-    return { ok: true, value: { ...moved.value, note: stored.rows[0]?.note ?? null } };
+    return { ok: true, value: { ...moved.value, note: await this.storedNote(input.transferId) } };
+  }
+
+  private async storedNote(transferId: string): Promise<string | null> {
+    const stored = await sql<{ note: string }>`SELECT note FROM wallet_transfer_notes WHERE transfer_id = ${transferId}::uuid`.execute(this.db);
+    return stored.rows[0]?.note ?? null;
   }
 
   /**
@@ -197,18 +205,22 @@ export class WalletService {
     return owner;
   }
 
-  async topUp(user: User, input: { amount: bigint; currency: string; transferId: string }): Promise<Outcome<MovementReceipt>> {
+  async topUp(user: User, input: { amount: bigint; currency: string; transferId: string; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
+    const applied = await this.receiptIfApplied(input.transferId, "top_up", null, user.msisdn);
+    if (applied !== undefined) return applied;
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
     const clearing = (await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID)).id;
-    return this.move(input.transferId, transferCodes.topUp, clearing, await this.wallet(user.id, input.currency), input.amount, "top_up", null, user.msisdn);
+    return this.move(input.transferId, transferCodes.topUp, clearing, await this.wallet(user.id, input.currency), input.amount, "top_up", null, user.msisdn, input.fence);
   }
 
-  async withdraw(user: User, input: { amount: bigint; currency: string; transferId: string }): Promise<Outcome<MovementReceipt>> {
+  async withdraw(user: User, input: { amount: bigint; currency: string; transferId: string; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
+    const applied = await this.receiptIfApplied(input.transferId, "withdrawal", user.msisdn, null);
+    if (applied !== undefined) return applied;
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
     const clearing = (await this.ledger.platformAccount(bankClearingKind, input.currency, randomUUID)).id;
-    return this.move(input.transferId, transferCodes.withdrawal, await this.wallet(user.id, input.currency), clearing, input.amount, "withdrawal", user.msisdn, null);
+    return this.move(input.transferId, transferCodes.withdrawal, await this.wallet(user.id, input.currency), clearing, input.amount, "withdrawal", user.msisdn, null, input.fence);
   }
 
   private checkCurrency(currency: string): Outcome<null> {
@@ -240,20 +252,29 @@ export class WalletService {
 
   private async move(
     transferId: string, code: number, from: string, to: string, amount: bigint,
-    kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null,
+    kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null, fence: Fence | undefined,
   ): Promise<Outcome<MovementReceipt>> {
-    const submitted = await this.ledger.submitReturning([{ id: transferId, kind: "posted", debitAccountId: from, creditAccountId: to, amount, code }]);
+    const submitted = await this.ledger.submitReturning([{ id: transferId, kind: "posted", debitAccountId: from, creditAccountId: to, amount, code }], fence);
     const failure = failureCode(submitted.results[0]!);
     if (failure !== undefined) return { ok: false, code: failure };
     // The receipt comes from the transfer as stored (read back for a retry that found it already
     // applied), so a replay after a crash answers exactly as the first time.
     const transfer = submitted.created[0] ?? (await this.ledger.transfer(transferId));
     if (transfer === undefined) throw new Error(`transfer ${transferId} acknowledged but not found`);
-    return {
-      ok: true,
-      value: { transferId, kind, amount: transfer.amount.toString(), currency: transfer.currency, from: fromMsisdn, to: toMsisdn, createdAt: new Date(transfer.createdAt).toISOString() },
-    };
+    return receipt(transfer, kind, fromMsisdn, toMsisdn);
   }
+
+  private async receiptIfApplied(transferId: string, kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null): Promise<Outcome<MovementReceipt> | undefined> {
+    const transfer = await this.ledger.transfer(transferId);
+    return transfer === undefined ? undefined : receipt(transfer, kind, fromMsisdn, toMsisdn);
+  }
+}
+
+function receipt(transfer: Transfer, kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null): Outcome<MovementReceipt> {
+  return {
+    ok: true,
+    value: { transferId: transfer.id, kind, amount: transfer.amount.toString(), currency: transfer.currency, from: fromMsisdn, to: toMsisdn, createdAt: new Date(transfer.createdAt).toISOString() },
+  };
 }
 
 /** How a ledger result reaches the caller; undefined means the transfer is in the ledger. */

@@ -8,6 +8,7 @@ import { sendWebhook, type Resolver, type SendResult } from "./sender.js";
 import { signatureHeader, webhookHeaders } from "./signature.js";
 import type { ClaimedDelivery, WebhookStore } from "./store.js";
 import type { TargetPolicy } from "./target-policy.js";
+import { OutageBackoff } from "../../db/unavailable.js";
 
 export interface WorkerLimits {
   /** Deliveries sent at once by one process (and claimed per round). */
@@ -79,9 +80,11 @@ export class WebhookWorker {
 
   /** Polls every `intervalMs` until stop(). A failed round is reported and the next one runs as usual. */
   start(intervalMs: number, onError: (error: unknown) => void): void {
+    const backoff = new OutageBackoff();
     const tick = () => {
-      this.running = this.runDue().catch(onError).finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, intervalMs).unref();
+      let delayMs = intervalMs;
+      this.running = this.runDue().then(() => { delayMs = backoff.next(intervalMs); }, (error) => { delayMs = backoff.next(intervalMs, error); onError(error); }).finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, delayMs).unref();
       });
     };
     this.timer = setTimeout(tick, intervalMs).unref();
