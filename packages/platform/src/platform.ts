@@ -22,12 +22,14 @@ import { loadOrCreateSessionKek } from "./modules/sessionkeys/kek.js";
 import { sessionKeyMigrations } from "./modules/sessionkeys/migrations.js";
 import { SessionKeyService } from "./modules/sessionkeys/service.js";
 import { authMigrations } from "./modules/auth/migrations.js";
+import { AccountService } from "./modules/auth/account.js";
 import { AuthService, defaultAuthLimits } from "./modules/auth/service.js";
 import { RequestSigning } from "./modules/auth/request-signing.js";
 import { idempotencyMigrations } from "./modules/idempotency/migrations.js";
 import { IdempotencyService } from "./modules/idempotency/service.js";
 import { LedgerService, defaultBatcherLimits, ledgerMigrations } from "./modules/ledger/index.js";
 import { partiesMigrations } from "./modules/parties/migrations.js";
+import { walletMigrations } from "./modules/wallet/migrations.js";
 import { paymentWalletOperations } from "./modules/payments/wallet-operations.js";
 import { PaymentsService, ProductsService, PurchasesService, defaultPaymentsLimits, paymentsMigrations } from "./modules/payments/index.js";
 import { PartiesService } from "./modules/parties/service.js";
@@ -55,6 +57,7 @@ export const allMigrations: Migration[] = [
   ...webhooksMigrations,
   ...bankingMigrations, ...settlementMigrations,
   ...ecashMigrations,
+  ...walletMigrations,
 ];
 
 export interface PlatformOptions {
@@ -115,7 +118,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
     const auth = new AuthService(db, clock, { ...defaultAuthLimits, sessionTtlMs: config.limits.sessionTtlMs });
     const idempotency = new IdempotencyService(db, clock);
     const requestSigning = new RequestSigning(db, clock);
-    const wallet = new WalletService(ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
+    const wallet = new WalletService(db, ledger, parties, config.currencies, { bankTransferAmountMax: config.limits.bankTransferAmountMax });
     const passphrase = await keyPassphrase(config, options.memory === true);
     const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
     const keys = await loadOrCreateKeys(db, passphrase, new Date(clock()), urls, options.onKeyCreation, config.pkcs11, options.sealedIssuingKeyAllowed);
@@ -151,7 +154,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
       callbacks: new MerchantCallbacks({ db, sealer, clock, policy: { allowPrivateTargets: config.webhooks.allowPrivateTargets }, responseBytesMax: webhookResponseBytesMax }),
     });
     const services: RouteContext = {
-      db, ledger, parties, auth, idempotency, wallet, audit, pki, channel, payments, products, purchases,
+      db, ledger, parties, auth, account: new AccountService(db, auth, parties, audit), idempotency, wallet, audit, pki, channel, payments, products, purchases,
       notifications,
       webhooks,
       banking,

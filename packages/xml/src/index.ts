@@ -27,6 +27,8 @@ export { MemoryReplayGuard } from "./replay.js";
 export type { MemoryReplayGuardOptions, ReplayGuard } from "./replay.js";
 export { readNodes, serializeNodes } from "./xml-node.js";
 export type { XmlNode } from "./xml-node.js";
+export { onlyElement, optionalElement, readMessageContent } from "./message-content.js";
+export type { ContentDeclaration, ContentReading, DeclaredContent, DeclaredElement, ElementDeclaration } from "./message-content.js";
 export { receiptType, requestDigestOf, signReceipt, verifyReceipt } from "./receipt.js";
 export type { Receipt, SignReceiptOptions, VerifiedReceipt } from "./receipt.js";
 export { openSessionKeyAnswer, sessionKeyAnswerType, sessionKeyRequest, sessionKeyRequestType } from "./session-key-client.js";

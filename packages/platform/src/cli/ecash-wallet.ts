@@ -6,7 +6,7 @@ import { EcashPlatformClient } from "../ecash/platform-client.js";
 import { SealedFile } from "../ecash/sealed-file.js";
 import { EcashWallet } from "../ecash/wallet.js";
 import { ObolError } from "../errors/obol-error.js";
-import { formatAmount, parseAmount } from "../money.js";
+import { formatAmount } from "../money.js";
 import { login, secret } from "./wallet.js";
 
 /** The public part of the e-cash wallet file: where the platform is and who logs in. */
@@ -36,7 +36,7 @@ function lazyLogin(plain: WalletFilePlain): () => Promise<string> {
 }
 
 function money(amount: bigint, currency: string): string {
-  return `${amount} (${formatAmount(amount, currency)})`;
+  return formatAmount(amount, currency);
 }
 
 function short(sn: string): string {
@@ -77,10 +77,9 @@ export async function ecashRegister(options: { keystore: string; url?: string; m
  * an earlier run left unanswered is resent first (the same W1, §2.4 U step 2); if it was for the same amount
  * and merchant it is this one, and no second W1 is made for the same intent.
  */
-export async function ecashWithdraw(options: { keystore: string; amount: string; merchant: string }): Promise<number> {
-  const amount = parseAmount(options.amount);
-  if (amount === undefined) throw new ObolError("ERR_USAGE", "--amount must be minor units, e.g. 100");
+export async function ecashWithdraw(options: { keystore: string; amount: (currency: string) => bigint; merchant: string }): Promise<number> {
   const { ecash, plain } = await openWallet(options.keystore);
+  const amount = options.amount(plain.currency);
   const merchant = await ecash.addMerchant(options.merchant);
   const { recovered, abandoned } = await ecash.finishPendingWithdrawals();
   if (abandoned > 0) console.log(`${abandoned} earlier withdrawal(s) could no longer be completed; any amount taken returns to your wallet when it expires`);
@@ -92,11 +91,10 @@ export async function ecashWithdraw(options: { keystore: string; amount: string;
 }
 
 /** `obol wallet ecash pay --merchant URL --item NAME [--price N] [--token SN]`: straight to the merchant. */
-export async function ecashPay(options: { keystore: string; merchant: string; item: string; price?: string; token?: string }): Promise<number> {
-  const price = options.price === undefined ? undefined : parseAmount(options.price);
-  if (options.price !== undefined && price === undefined) throw new ObolError("ERR_USAGE", "--price must be minor units");
+export async function ecashPay(options: { keystore: string; merchant: string; item: string; price?: (currency: string) => bigint; token?: string }): Promise<number> {
   if (options.token !== undefined && !/^[0-9a-f]{32}$/.test(options.token)) throw new ObolError("ERR_USAGE", "--token is the 32 hex digits of a serial number (see obol wallet ecash tokens)");
   const { ecash, plain } = await openWallet(options.keystore);
+  const price = options.price?.(plain.currency);
   const result = await ecash.pay({ merchantUrl: options.merchant, item: options.item, ...(price === undefined ? {} : { price }), ...(options.token === undefined ? {} : { sn: options.token }) });
   if (!result.accepted) {
     console.log(`refused by the merchant: ${result.reason} (the merchant counts ${money(result.merchantSpent, plain.currency)} spent on token ${short(result.sn)})`);
@@ -113,7 +111,7 @@ export async function ecashTokens(options: { keystore: string }): Promise<number
   const tokens = ecash.tokens();
   if (tokens.length === 0) console.log("no e-cash tokens");
   for (const t of tokens) {
-    console.log(`token ${t.sn}  merchant ${t.payee}  amount ${money(t.amount, plain.currency)}  spent ${t.spent}  left ${t.remaining}  expires ${new Date(t.expMs).toISOString()}`);
+    console.log(`token ${t.sn}  merchant ${t.payee}  amount ${money(t.amount, plain.currency)}  spent ${money(t.spent, plain.currency)}  left ${money(t.remaining, plain.currency)}  expires ${new Date(t.expMs).toISOString()}`);
   }
   const pending = Object.keys(ecash.current.withdrawals).length;
   if (pending > 0) console.log(`${pending} withdrawal(s) waiting for the platform's answer: the next withdraw resends them`);

@@ -1,190 +1,82 @@
 #!/usr/bin/env node
-import { parseArgs } from "node:util";
-import { startBank } from "@obol/bank";
-import { ObolError } from "../errors/obol-error.js";
-import { adminCreate } from "./admin.js";
-import { runDemo } from "./demo.js";
-import { auditVerify, bankReconcile, ledgerVerify, migrateOnly, start } from "./start.js";
-import { pkiHsmInit } from "./pki.js";
-import { merchantAction, merchantGet, merchantList, merchantRefund, merchantRequest } from "./merchant.js";
-import { walletConfirm, walletDecline, walletDispute, walletInbox, walletPayments, walletReceived } from "./wallet-payments.js";
-import { ecashCommand, ecashUsage } from "./ecash.js";
-import { defaultKeystorePath, walletBalance, walletEnroll, walletHistory, walletPay, walletRevoke, walletSessionKey, walletStatus } from "./wallet.js";
+import { commandHelp, parseFlags, type Command } from "./args.js";
+import { commands, unknownCommand } from "./commands.js";
+import { reportFailure } from "./failure.js";
 
-const usage = `obol: the Obol payment platform
-
-Usage:
-  obol start [--demo] [--production] [--port N]   run the platform (PGlite under ./data unless DATABASE_URL is set)
-  obol migrate                                    apply pending database migrations and exit
-  obol admin create --username NAME [--role admin|risk|support] [--password-stdin]
-                                                  create an operator; prints a generated password once
-  obol demo                                       scripted P2P transfer on a throwaway in-memory platform
-  obol ledger verify                              prove every balance equals its postings
-  obol audit verify                               check the audit log's hash chain and signed checkpoints
-  obol pki hsm-init                               key ceremony: make the issuing CA key in the PKCS#11 token
-                                                  (OBOL_PKCS11_MODULE, _TOKEN_LABEL, _PIN) and certify it
-  obol wallet enroll --url URL --msisdn MSISDN --code CODE [--keystore FILE]
-                                                  make a device key, get it certified, keep it sealed
-  obol wallet status|balance|history|revoke [--keystore FILE]
-  obol wallet session-key [--keystore FILE]   (obtain or rotate the named session key for confidential parts)
-  obol wallet pay --to MSISDN --amount MINOR [--currency KES] [--idempotency-key K] [--keystore FILE]
-      (wallet secrets: OBOL_WALLET_PASSWORD, OBOL_WALLET_PASSPHRASE, or asked in a terminal)
-  obol wallet inbox [--wait S]                    payment requests waiting for your confirmation
-  obol wallet confirm [--payment ID] [--funding auto|wallet|bank] [--wait S] [--yes]
-  obol wallet decline [--payment ID] [--wait S]
-  obol wallet payments                            your merchant payments and their states
-  obol wallet received --payment ID               escrow: you received the goods (releases the funds)
-  obol wallet dispute --payment ID --reason TEXT  escrow: dispute before release
-  obol merchant request --amount MINOR [--payer MSISDN] [--reference R] [--description D] [--escrow]
-                        [--expires S] [--wait S] [--url URL]
-  obol merchant list [--state S] | get --payment ID | refund --payment ID --amount MINOR [--reason R]
-  obol merchant ship --payment ID | cancel --payment ID
-      (merchant API key: OBOL_MERCHANT_API_KEY; --url defaults to OBOL_URL or http://127.0.0.1:3000)
-  obol bank start                                 run the reference bank (its own process and database; OBOL_BANK_* variables)
-  obol bank reconcile [--currency KES]            the clearing account against the bank's statement; exit 1 on any mismatch
-${ecashUsage}
-
-Environment: DATABASE_URL, PORT, HOST, OBOL_DATA_DIR, OBOL_CURRENCIES, NODE_ENV, LOG_LEVEL (see README).`;
-
-async function main(argv: string[]): Promise<number> {
-  if (argv[1] === "ecash" && (argv[0] === "wallet" || argv[0] === "merchant")) return ecashCommand(argv[0], argv.slice(2));
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      demo: { type: "boolean", default: false },
-      production: { type: "boolean", default: false },
-      port: { type: "string" },
-      username: { type: "string" },
-      role: { type: "string", default: "admin" },
-      "password-stdin": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-      url: { type: "string" },
-      msisdn: { type: "string" },
-      code: { type: "string" },
-      keystore: { type: "string" },
-      to: { type: "string" },
-      amount: { type: "string" },
-      currency: { type: "string", default: "KES" },
-      "idempotency-key": { type: "string" },
-      payment: { type: "string" },
-      funding: { type: "string", default: "auto" },
-      wait: { type: "string" },
-      yes: { type: "boolean", default: false },
-      payer: { type: "string" },
-      reference: { type: "string" },
-      description: { type: "string" },
-      escrow: { type: "boolean", default: false },
-      expires: { type: "string" },
-      state: { type: "string" },
-      reason: { type: "string" },
-    },
-  });
-  const [command, sub] = positionals;
-  if (values.help || command === undefined || command === "help") {
-    console.log(usage);
-    return command === undefined && !values.help ? 2 : 0;
-  }
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) throw new ObolError("ERR_USAGE", "--port must be 0..65535");
-  const waitSeconds = seconds(values.wait, "--wait", 0, 600) ?? 0;
-  const needPayment = (): string => {
-    if (values.payment === undefined) throw new ObolError("ERR_USAGE", "--payment ID is required");
-    return values.payment;
-  };
-  const overrides = { ...(values.production ? { production: true } : {}), ...(port !== undefined ? { port } : {}) };
-
-  switch (command) {
-    case "start":
-      return start({ demo: values.demo, overrides });
-    case "migrate":
-      return migrateOnly(overrides);
-    case "admin":
-      if (sub !== "create" || values.username === undefined) throw new ObolError("ERR_USAGE", "usage: obol admin create --username NAME [--role admin|risk|support]");
-      return adminCreate({ username: values.username, role: values.role!, passwordFromStdin: values["password-stdin"]!, overrides });
-    case "demo":
-      return runDemo();
-    case "wallet": {
-      const keystore = values.keystore ?? defaultKeystorePath;
-      switch (sub) {
-        case "enroll":
-          if (!values.url || !values.msisdn || !values.code) throw new ObolError("ERR_USAGE", "usage: obol wallet enroll --url URL --msisdn MSISDN --code CODE");
-          return walletEnroll({ url: values.url.replace(/\/$/, ""), msisdn: values.msisdn, code: values.code, keystore });
-        case "status": return walletStatus({ keystore });
-        case "balance": return walletBalance({ keystore });
-        case "history": return walletHistory({ keystore });
-        case "revoke": return walletRevoke({ keystore });
-        case "session-key": return walletSessionKey({ keystore });
-        case "pay":
-          if (!values.to || !values.amount) throw new ObolError("ERR_USAGE", "usage: obol wallet pay --to MSISDN --amount MINOR_UNITS");
-          return walletPay({ keystore, to: values.to, amount: values.amount, currency: values.currency!, ...(values["idempotency-key"] ? { idempotencyKey: values["idempotency-key"] } : {}) });
-        case "inbox": return walletInbox({ keystore, waitSeconds });
-        case "confirm": return walletConfirm({ keystore, paymentId: values.payment, funding: values.funding!, waitSeconds, yes: values.yes! });
-        case "decline": return walletDecline({ keystore, paymentId: values.payment, waitSeconds });
-        case "payments": return walletPayments({ keystore });
-        case "received": return walletReceived({ keystore, paymentId: needPayment() });
-        case "dispute":
-          if (!values.reason) throw new ObolError("ERR_USAGE", "usage: obol wallet dispute --payment ID --reason TEXT");
-          return walletDispute({ keystore, paymentId: needPayment(), reason: values.reason });
-        default:
-          throw new ObolError("ERR_USAGE", "usage: obol wallet enroll|status|balance|history|pay|revoke|inbox|confirm|decline|payments|received|dispute|session-key");
-      }
-    }
-    case "merchant": {
-      const cli = { url: (values.url ?? process.env.OBOL_URL ?? "http://127.0.0.1:3000").replace(/\/$/, "") };
-      switch (sub) {
-        case "request":
-          if (!values.amount) throw new ObolError("ERR_USAGE", "usage: obol merchant request --amount MINOR [--payer MSISDN] …");
-          return merchantRequest(cli, {
-            amount: values.amount, currency: values.currency!, payer: values.payer, reference: values.reference, description: values.description, escrow: values.escrow!,
-            expiresSeconds: seconds(values.expires, "--expires", 10, 86_400), idempotencyKey: values["idempotency-key"], waitSeconds,
-          });
-        case "list": return merchantList(cli, { state: values.state });
-        case "get": return merchantGet(cli, { paymentId: needPayment() });
-        case "refund":
-          if (!values.amount) throw new ObolError("ERR_USAGE", "usage: obol merchant refund --payment ID --amount MINOR [--reason R]");
-          return merchantRefund(cli, { paymentId: needPayment(), amount: values.amount, reason: values.reason, idempotencyKey: values["idempotency-key"] });
-        case "ship": return merchantAction(cli, "ship", { paymentId: needPayment() });
-        case "cancel": return merchantAction(cli, "cancel", { paymentId: needPayment() });
-        default:
-          throw new ObolError("ERR_USAGE", "usage: obol merchant request|list|get|refund|ship|cancel");
-      }
-    }
-    case "bank":
-      if (sub === "reconcile") return bankReconcile(overrides, values.currency);
-      if (sub !== "start") throw new ObolError("ERR_USAGE", "usage: obol bank start|reconcile");
-      return startBank(process.env);
-    case "audit":
-      if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol audit verify");
-      return auditVerify(overrides);
-    case "pki":
-      if (sub !== "hsm-init") throw new ObolError("ERR_USAGE", "usage: obol pki hsm-init");
-      return pkiHsmInit(overrides);
-    case "ledger":
-      if (sub !== "verify") throw new ObolError("ERR_USAGE", "usage: obol ledger verify");
-      return ledgerVerify(overrides);
-    default:
-      throw new ObolError("ERR_USAGE", `unknown command '${command}'\n\n${usage}`);
-  }
+/**
+ * `obol`: finds the command named by the leading words, parses its flags (args.ts), runs it (commands.ts).
+ * `obol --help` lists the commands; `obol <command> --help` and `obol help <command>` show one command's help.
+ * Failures are one line with a stable code (failure.ts): exit 2 for usage errors, 1 otherwise.
+ */
+function overview(): string {
+  const width = Math.max(...commands.map((c) => c.name.length)) + 2;
+  return [
+    "obol: the Obol payment platform",
+    "",
+    "Usage: obol <command> [flags]     obol <command> --help     obol help <command>",
+    "",
+    "Commands:",
+    ...commands.map((c) => `  ${c.name.padEnd(width)} ${c.summary}`),
+    "",
+    "Flags mean the same in every command: --url (else OBOL_URL) is the platform; --amount 50.00 takes major units",
+    "with the currency's decimals, --amount-minor 5000 minor units; --wait S seconds; --keystore FILE the wallet.",
+    "Failures print one line with a stable code (ERR_…); OBOL_DEBUG=1 adds the stack trace.",
+  ].join("\n");
 }
 
-function seconds(text: string | undefined, flag: string, min: number, max: number): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ObolError("ERR_USAGE", `${flag} must be ${min}..${max} seconds`);
-  return value;
+/** The command whose name is the longest run of leading words, and the rest of argv. */
+function find(argv: string[]): { command: Command; rest: string[] } | undefined {
+  for (let n = Math.min(3, argv.length); n > 0; n--) {
+    const name = argv.slice(0, n).join(" ");
+    const command = commands.find((c) => c.name === name);
+    if (command !== undefined) return { command, rest: argv.slice(n) };
+  }
+  return undefined;
+}
+
+/** The commands under a group (e.g. "wallet"), for `obol wallet` or `obol help wallet`. */
+function group(words: string[]): string | undefined {
+  const prefix = `${words.join(" ")} `;
+  const members = commands.filter((c) => c.name.startsWith(prefix));
+  if (words.length === 0 || members.length === 0) return undefined;
+  return [`obol ${words.join(" ")} <command>:`, ...members.map((c) => `  obol ${c.name.padEnd(28)} ${c.summary}`), "", `Help on one: obol ${words.join(" ")} <command> --help`].join("\n");
+}
+
+async function main(argv: string[]): Promise<number> {
+  const firstFlag = argv.findIndex((a) => a.startsWith("-"));
+  const words = firstFlag === -1 ? argv : argv.slice(0, firstFlag);
+  if (argv.length === 0 || (words.length === 0 && (argv[0] === "--help" || argv[0] === "-h"))) {
+    console.log(overview());
+    return argv.length === 0 ? 2 : 0;
+  }
+  if (words[0] === "help") {
+    const topic = words.slice(1);
+    if (topic.length === 0) return (console.log(overview()), 0);
+    const found = find(topic);
+    if (found !== undefined && found.rest.length === 0) return (console.log(commandHelp(found.command)), 0);
+    const listing = group(topic);
+    if (listing !== undefined) return (console.log(listing), 0);
+    throw unknownCommand(topic);
+  }
+  const found = find(argv);
+  if (found === undefined) {
+    const listing = group(words);
+    if (listing !== undefined && argv.length === words.length) {
+      console.error(listing);
+      return 2;
+    }
+    if (listing !== undefined && (argv.includes("--help") || argv.includes("-h"))) return (console.log(listing), 0);
+    throw unknownCommand(words);
+  }
+  const values = parseFlags(found.command, found.rest);
+  if (values.help === true) {
+    console.log(commandHelp(found.command));
+    return 0;
+  }
+  return found.command.run(values);
 }
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
-  (error: unknown) => {
-    if (error instanceof ObolError || (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      console.error(`obol: ${(error as Error).message}${error instanceof ObolError ? ` (${error.code})` : ""}`);
-      process.exitCode = error instanceof ObolError && error.code === "ERR_USAGE" ? 2 : 1;
-    } else {
-      console.error("obol: unexpected error", error);
-      process.exitCode = 1;
-    }
-  },
+  (error: unknown) => { process.exitCode = reportFailure(error); },
 );

@@ -3,6 +3,7 @@ import { createInterface } from "node:readline/promises";
 import { verifyReceipt, type XmlNode } from "@obol/xml";
 import { ObolError } from "../errors/obol-error.js";
 import { formatAmount } from "../money.js";
+import { countdown } from "./progress.js";
 import { loadKeystore, openAnswer, send, type Keystore } from "./wallet.js";
 
 /**
@@ -22,12 +23,14 @@ function describe(a: Record<string, string>): string {
 }
 
 async function inbox(keystore: Keystore, waitSeconds: number): Promise<Record<string, string>[]> {
+  const stop = countdown("waiting for a payment request", waitSeconds);
   const { element } = await exchange(keystore, "wallet.inbox", [{ name: "Inbox", attributes: { WaitSeconds: String(waitSeconds) } }]);
+  stop();
   return (element?.children ?? []).filter((c): c is XmlNode => typeof c !== "string").map((c) => c.attributes ?? {});
 }
 
-export async function walletInbox(options: { keystore: string; waitSeconds: number }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+export async function walletInbox(options: { keystore: string; url?: string | undefined; waitSeconds: number }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const requests = await inbox(keystore, options.waitSeconds);
   if (requests.length === 0) console.log("no payment requests waiting");
   for (const r of requests) console.log(`request: ${describe(r)}`);
@@ -43,8 +46,13 @@ async function pick(keystore: Keystore, paymentId: string | undefined, waitSecon
   throw new ObolError("ERR_USAGE", requests.length === 0 ? "no payment request is waiting" : `${requests.length} requests are waiting: name one with --payment`);
 }
 
-async function agreed(question: string, yes: boolean): Promise<boolean> {
-  if (yes || !process.stdin.isTTY) return true;
+/**
+ * An explicit yes: --yes, or "y" typed in a terminal. With no terminal to ask in and no --yes, nothing is
+ * signed: a script must say --yes on purpose.
+ */
+async function agreed(question: string, yes: boolean, what: string): Promise<boolean> {
+  if (yes) return true;
+  if (!process.stdin.isTTY) throw new ObolError("ERR_CONFIRMATION_REQUIRED", `not confirmed: there is no terminal to ask in; to pay ${what}, run again with --yes`);
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
   try {
     return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
@@ -53,15 +61,12 @@ async function agreed(question: string, yes: boolean): Promise<boolean> {
   }
 }
 
-export async function walletConfirm(options: { keystore: string; paymentId?: string | undefined; funding: string; waitSeconds: number; yes: boolean }): Promise<number> {
-  if (!["auto", "wallet", "bank"].includes(options.funding)) throw new ObolError("ERR_USAGE", "--funding must be auto, wallet or bank");
-  const keystore = await loadKeystore(options.keystore);
+export async function walletConfirm(options: { keystore: string; url?: string | undefined; paymentId?: string | undefined; funding: string; waitSeconds: number; yes: boolean }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const request = await pick(keystore, options.paymentId, options.waitSeconds);
   console.log(`request: ${describe(request)}`);
-  if (!(await agreed("Pay?", options.yes))) {
-    console.log("not confirmed");
-    return 1;
-  }
+  const what = `${formatAmount(BigInt(request.Amount ?? "0"), request.Currency ?? "XXX")} to ${request.MerchantName} (reference ${request.Reference}, payment ${request.PaymentId})`;
+  if (!(await agreed(`Pay ${what}?`, options.yes, what))) throw new ObolError("ERR_NOT_CONFIRMED", "not confirmed: nothing was signed, the request still waits (decline it with obol wallet decline)");
   const { status, xml, element } = await exchange(keystore, "wallet.payment.confirm", [{
     name: "Confirm", attributes: { PaymentId: request.PaymentId!, MerchantId: request.MerchantId!, Amount: request.Amount!, Currency: request.Currency!, Funding: options.funding },
   }]);
@@ -75,32 +80,28 @@ export async function walletConfirm(options: { keystore: string; paymentId?: str
     console.log(`confirmed; the payment is ${a.State} (funding ${a.Funding}); check with: obol wallet payments`);
     return 0;
   }
-  console.log(`refused: ${a.Code ?? a.Reason ?? "unknown"} (payment ${request.PaymentId}, state ${a.State ?? "unchanged"}; signed answer kept)`);
-  return 1;
+  throw new ObolError(a.Code ?? "ERR_REFUSED", `the platform refused to confirm payment ${request.PaymentId} (state ${a.State ?? "unchanged"}${a.Reason ? `, ${a.Reason}` : ""})`);
 }
 
-async function act(options: { keystore: string; paymentId: string }, type: string, name: string, extra: Record<string, string> = {}): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+async function act(options: { keystore: string; url?: string | undefined; paymentId: string }, type: string, name: string, extra: Record<string, string> = {}): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const { element } = await exchange(keystore, type, [{ name, attributes: { PaymentId: options.paymentId, ...extra } }]);
   const a = element?.attributes ?? {};
-  if (a.Code !== undefined) {
-    console.log(`refused: ${a.Code}`);
-    return 1;
-  }
+  if (a.Code !== undefined) throw new ObolError(a.Code, `the platform refused this for payment ${options.paymentId}`);
   console.log(`payment ${a.PaymentId}: ${a.State}${a.Reason ? ` (${a.Reason})` : ""}`);
   return 0;
 }
 
-export async function walletDecline(options: { keystore: string; paymentId?: string | undefined; waitSeconds: number }): Promise<number> {
-  const paymentId = options.paymentId ?? (await pick(await loadKeystore(options.keystore), undefined, options.waitSeconds)).PaymentId!;
-  return act({ keystore: options.keystore, paymentId }, "wallet.payment.decline", "Decline");
+export async function walletDecline(options: { keystore: string; url?: string | undefined; paymentId?: string | undefined; waitSeconds: number }): Promise<number> {
+  const paymentId = options.paymentId ?? (await pick(await loadKeystore(options.keystore, options.url), undefined, options.waitSeconds)).PaymentId!;
+  return act({ ...options, paymentId }, "wallet.payment.decline", "Decline");
 }
 
-export const walletReceived = (options: { keystore: string; paymentId: string }) => act(options, "wallet.escrow.receipt", "ReceiptConfirmation");
-export const walletDispute = (options: { keystore: string; paymentId: string; reason: string }) => act(options, "wallet.escrow.dispute", "Dispute", { Reason: options.reason });
+export const walletReceived = (options: { keystore: string; url?: string | undefined; paymentId: string }) => act(options, "wallet.escrow.receipt", "ReceiptConfirmation");
+export const walletDispute = (options: { keystore: string; url?: string | undefined; paymentId: string; reason: string }) => act(options, "wallet.escrow.dispute", "Dispute", { Reason: options.reason });
 
-export async function walletPayments(options: { keystore: string }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+export async function walletPayments(options: { keystore: string; url?: string | undefined }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const { element } = await exchange(keystore, "wallet.payments", [{ name: "Payments", attributes: { Limit: "20" } }]);
   for (const p of element?.children ?? []) {
     if (typeof p === "string") continue;

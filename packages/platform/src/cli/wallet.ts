@@ -5,8 +5,12 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline/promises";
 import { createCsr, openPrivateKey, sealPrivateKey } from "@obol/pki";
 import { buildMessage, MemoryReplayGuard, openMessage, openSessionKeyAnswer, readNodes, sessionKeyRequest, verifyReceipt, type XmlNode } from "@obol/xml";
+import { expectOk } from "@obol/sdk";
 import { ObolError } from "../errors/obol-error.js";
 import { formatAmount } from "../money.js";
+import { platformClient } from "./client.js";
+import { platformFetch } from "./failure.js";
+import { step } from "./progress.js";
 
 /**
  * The wallet as a command-line program: the device key is made here and never leaves this
@@ -76,28 +80,21 @@ export async function secret(envName: string, prompt: string): Promise<string> {
   }
 }
 
-async function api(url: string, method: string, path: string, body?: unknown, token?: string): Promise<any> {
-  const response = await fetch(url + path, {
-    method, headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as any;
-  if (!response.ok) throw new ObolError(json?.error?.code ?? "ERR_HTTP", `${method} ${path}: ${json?.error?.message ?? response.status}`);
-  return json;
-}
-
+/** Logs the user in (OBOL_WALLET_PASSWORD, or asked) and returns the bearer token. */
 export async function login(url: string, msisdn: string): Promise<string> {
   const password = await secret("OBOL_WALLET_PASSWORD", "password: ");
-  return (await api(url, "POST", "/v1/auth/login", { msisdn, password })).token;
+  return (await expectOk<unknown, { token: string }>(platformClient(url).POST("/v1/auth/login", { body: { msisdn, password } }))).token;
 }
 
 export async function walletEnroll(options: { url: string; msisdn: string; code: string; keystore: string }): Promise<number> {
   const token = await login(options.url, options.msisdn);
   const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "new keystore passphrase (12+ characters): ");
+  const done = step("making the device key (P-256) and sealing it under your passphrase (scrypt)");
   const deviceKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
   const sealedKey = sealPrivateKey(deviceKey, passphrase);
   const csr = Buffer.from(await createCsr(deviceKey, "obol-wallet")).toString("base64");
-  const enrolled = await api(options.url, "POST", "/v1/pki/enrol", { code: options.code, csr }, token);
+  done();
+  const enrolled = await expectOk<unknown, Enrolment>(platformClient(options.url, token).POST("/v1/pki/enrol", { body: { code: options.code, csr } }));
   const keystore: Keystore = {
     version: 1, url: options.url, msisdn: options.msisdn, serial: enrolled.serial, compactId: enrolled.compactId,
     certificate: enrolled.certificate, chain: enrolled.chain, platform: enrolled.platform, sealedKey,
@@ -113,18 +110,32 @@ async function saveKeystore(path: string, keystore: Keystore): Promise<void> {
   await writeFile(path, JSON.stringify(keystore, null, 2) + "\n", { mode: 0o600 });
 }
 
-export async function loadKeystore(path: string): Promise<Keystore> {
-  const keystore = JSON.parse(await readFile(path, "utf8")) as Keystore;
-  if (keystore.version !== 1) throw new ObolError("ERR_KEYSTORE", `unknown keystore version in ${path}`);
-  return keystore;
+/** Reads the keystore; `url` (the --url flag) overrides the platform URL kept at enrolment. */
+export async function loadKeystore(path: string, url?: string): Promise<Keystore> {
+  const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") throw new ObolError("ERR_KEYSTORE_MISSING", `there is no wallet keystore at ${path}: enrol first (obol wallet enroll --help) or give --keystore`);
+    throw new ObolError("ERR_KEYSTORE_UNREADABLE", `cannot read the wallet keystore ${path} (${error.code})`);
+  });
+  let keystore: Keystore;
+  try {
+    keystore = JSON.parse(text) as Keystore;
+  } catch {
+    throw new ObolError("ERR_KEYSTORE_CORRUPT", `the wallet keystore ${path} is not valid JSON`);
+  }
+  if (keystore?.version !== 1) throw new ObolError("ERR_KEYSTORE_CORRUPT", `the wallet keystore ${path} has an unknown version`);
+  return url === undefined ? keystore : { ...keystore, url };
 }
 
-export async function walletStatus(options: { keystore: string }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+interface Enrolment {
+  serial: string; compactId: string; certificate: string; chain: string[]; platform: { signing: string; encryption: string }; notAfter: string;
+}
+
+export async function walletStatus(options: { keystore: string; url?: string | undefined }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const certificate = new X509Certificate(keystore.certificate);
   console.log(`wallet of ${keystore.msisdn} at ${keystore.url}`);
   console.log(`certificate ${keystore.serial}, compact id ${keystore.compactId}, valid ${certificate.validFrom} to ${certificate.validTo}`);
-  const directory = await api(keystore.url, "GET", `/v1/pki/certificates/${keystore.compactId}`);
+  const directory = await expectOk<unknown, { status: string }>(platformClient(keystore.url).GET("/v1/pki/certificates/{compactId}", { params: { path: { compactId: keystore.compactId } } }));
   console.log(`status at the platform: ${directory.status}`);
   const held = keystore.sessionKey;
   console.log(held === undefined ? "session key: none (obol wallet session-key)" : `session key ${held.name}, valid until ${held.expiresAt}${Date.parse(held.expiresAt) <= Date.now() ? " (expired)" : ""}`);
@@ -142,19 +153,37 @@ function refusedUnlessXml(response: Response, text: string): void {
 }
 
 /**
+ * The wallet channel takes signed XML documents (application/xml), which the JSON-typed SDK does not model:
+ * these posts stay raw, through the same fetch that names an unreachable platform.
+ */
+function postMessage(keystore: Keystore, xml: string): Promise<Response> {
+  return platformFetch(`${keystore.url}/v1/wallet/messages`, { method: "POST", headers: { "content-type": "application/xml" }, body: xml });
+}
+
+/** The device key, opened with OBOL_WALLET_PASSPHRASE (or asked); a wrong passphrase is ERR_KEYSTORE_PASSPHRASE. */
+async function openDeviceKey(keystore: Keystore): Promise<KeyObject> {
+  const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "keystore passphrase: ");
+  try {
+    return openPrivateKey(keystore.sealedKey, passphrase);
+  } catch (error) {
+    if ((error as { code?: string }).code === "ERR_PKI_BAD_PASSPHRASE") throw new ObolError("ERR_KEYSTORE_PASSPHRASE", "the keystore passphrase is wrong (OBOL_WALLET_PASSPHRASE)");
+    throw error;
+  }
+}
+
+/**
  * Sends one signed message and returns the platform-signed answer. With a live session key, the business
  * content travels in the confidential part under it (ds:KeyName), and the platform answers under it too.
  */
 export async function send(keystore: Keystore, type: string, body: XmlNode[]): Promise<{ status: number; xml: string; sessionKey: SessionKey }> {
-  const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "keystore passphrase: ");
-  const deviceKey = openPrivateKey(keystore.sealedKey, passphrase);
+  const deviceKey = await openDeviceKey(keystore);
   const sessionKey = liveSessionKey(keystore, deviceKey);
   const built = await buildMessage({
     type, body: sessionKey === undefined ? body : [], now: new Date(), random: (n) => new Uint8Array(randomBytes(n)),
     signer: { privateKey: deviceKey, keyName: keystore.compactId },
     ...(sessionKey !== undefined && body.length > 0 ? { confidential: { content: body, to: { sessionKey } } } : {}),
   });
-  const response = await fetch(`${keystore.url}/v1/wallet/messages`, { method: "POST", headers: { "content-type": "application/xml" }, body: built.xml });
+  const response = await postMessage(keystore, built.xml);
   const text = await response.text();
   refusedUnlessXml(response, text);
   return { status: response.status, xml: text, sessionKey };
@@ -172,12 +201,12 @@ export async function openAnswer(keystore: Keystore, xml: string, sessionKey: Se
 }
 
 /** obol wallet session-key: obtains a new named session key (rotating the one held) by key agreement. */
-export async function walletSessionKey(options: { keystore: string }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
-  const passphrase = await secret("OBOL_WALLET_PASSPHRASE", "keystore passphrase: ");
-  const deviceKey = openPrivateKey(keystore.sealedKey, passphrase);
+export async function walletSessionKey(options: { keystore: string; url?: string | undefined }): Promise<number> {
+  const stored = await loadKeystore(options.keystore);
+  const keystore = options.url === undefined ? stored : { ...stored, url: options.url };
+  const deviceKey = await openDeviceKey(keystore);
   const request = await sessionKeyRequest({ signer: { privateKey: deviceKey, keyName: keystore.compactId }, now: new Date(), random: (n) => new Uint8Array(randomBytes(n)) });
-  const response = await fetch(`${keystore.url}/v1/wallet/messages`, { method: "POST", headers: { "content-type": "application/xml" }, body: request.xml });
+  const response = await postMessage(keystore, request.xml);
   const text = await response.text();
   refusedUnlessXml(response, text);
   const received = await openSessionKeyAnswer(text, {
@@ -185,9 +214,10 @@ export async function walletSessionKey(options: { keystore: string }): Promise<n
     now: new Date(), replay: new MemoryReplayGuard({ now: () => Date.now() }), extractable: true,
   });
   const raw = new Uint8Array(await crypto.subtle.exportKey("raw", received.key));
-  keystore.sessionKey = { name: received.name, expiresAt: received.expiresAt.toISOString(), sealed: sealSessionKey(deviceKey, received.name, raw) };
+  // The keystore keeps the URL of enrolment; --url is for this run only.
+  const sessionKey = { name: received.name, expiresAt: received.expiresAt.toISOString(), sealed: sealSessionKey(deviceKey, received.name, raw) };
   raw.fill(0);
-  await saveKeystore(options.keystore, keystore);
+  await saveKeystore(options.keystore, { ...stored, sessionKey });
   console.log(`session key ${received.name}, valid until ${received.expiresAt.toISOString()}: confidential parts now travel under it`);
   return 0;
 }
@@ -196,8 +226,8 @@ export function nodes(element: Parameters<typeof readNodes>[0]): XmlNode[] {
   return readNodes(element).filter((n): n is XmlNode => typeof n !== "string");
 }
 
-export async function walletBalance(options: { keystore: string }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+export async function walletBalance(options: { keystore: string; url?: string | undefined }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const sent = await send(keystore, "wallet.balance", [{ name: "BalanceQuery" }]);
   const answer = await openAnswer(keystore, sent.xml, sent.sessionKey);
   for (const balance of answer[0]?.children ?? []) {
@@ -208,8 +238,8 @@ export async function walletBalance(options: { keystore: string }): Promise<numb
   return 0;
 }
 
-export async function walletHistory(options: { keystore: string }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+export async function walletHistory(options: { keystore: string; url?: string | undefined }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const sent = await send(keystore, "wallet.history", [{ name: "History", attributes: { Limit: "20" } }]);
   const history = (await openAnswer(keystore, sent.xml, sent.sessionKey))[0];
   for (const entry of history?.children ?? []) {
@@ -220,27 +250,26 @@ export async function walletHistory(options: { keystore: string }): Promise<numb
   return 0;
 }
 
-export async function walletPay(options: { keystore: string; to: string; amount: string; currency: string; idempotencyKey?: string }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+export async function walletPay(options: { keystore: string; url?: string | undefined; to: string; amount: bigint; currency: string; idempotencyKey?: string | undefined }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const key = options.idempotencyKey ?? randomUUID();
   const { status, xml, sessionKey } = await send(keystore, "wallet.transfer", [{
     name: "Transfer", attributes: { IdempotencyKey: key },
-    children: [{ name: "To", children: [options.to] }, { name: "Amount", attributes: { Currency: options.currency }, children: [options.amount] }],
+    children: [{ name: "To", children: [options.to] }, { name: "Amount", attributes: { Currency: options.currency }, children: [options.amount.toString()] }],
   }]);
   if (status !== 201) {
     const refusal = (await openAnswer(keystore, xml, sessionKey))[0];
-    console.log(`refused by the platform: ${refusal?.attributes?.Code ?? "unknown"} (signed refusal kept)`);
-    return 1;
+    throw new ObolError(refusal?.attributes?.Code ?? "ERR_REFUSED", `the platform refused the payment of ${formatAmount(options.amount, options.currency)} to ${options.to}`);
   }
   const receipt = await verifyReceipt(xml, new X509Certificate(keystore.platform.signing));
   console.log(`paid ${formatAmount(BigInt(receipt.amountMinor), receipt.currency)} to ${receipt.payee}: transaction ${receipt.transactionId}, receipt verified (platform signature)`);
   return 0;
 }
 
-export async function walletRevoke(options: { keystore: string }): Promise<number> {
-  const keystore = await loadKeystore(options.keystore);
+export async function walletRevoke(options: { keystore: string; url?: string | undefined }): Promise<number> {
+  const keystore = await loadKeystore(options.keystore, options.url);
   const token = await login(keystore.url, keystore.msisdn);
-  await api(keystore.url, "POST", `/v1/me/certificates/${keystore.serial}/revoke`, undefined, token);
+  await expectOk(platformClient(keystore.url, token).POST("/v1/me/certificates/{serial}/revoke", { params: { path: { serial: keystore.serial } } }));
   console.log(`certificate ${keystore.serial} revoked`);
   return 0;
 }

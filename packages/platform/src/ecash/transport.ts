@@ -31,7 +31,9 @@ export async function exchange(url: string, init: { method: "GET" | "POST"; body
       signal: AbortSignal.timeout(requestTimeoutMs + (init.waitMs ?? 0)),
     });
   } catch (error) {
-    throw new ObolError("ERR_ECASH_UNREACHABLE", `${init.method} ${url}: ${(error as Error).message}`);
+    const cause = (error as { cause?: { code?: unknown } }).cause?.code;
+    const reason = error instanceof Error && error.name === "TimeoutError" ? "no answer in time" : typeof cause === "string" ? cause : (error as Error).message;
+    throw new ObolError("ERR_ECASH_UNREACHABLE", `cannot reach ${new URL(url).origin}: is it running? (${init.method} ${new URL(url).pathname}: ${reason})`);
   }
   const contentType = response.headers.get("content-type") ?? "";
   const limit = contentType.startsWith(octetStream) ? binaryBytesMax : jsonBytesMax;

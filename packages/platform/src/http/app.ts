@@ -15,6 +15,7 @@ import { opsRoutes } from "./routes/ops.js";
 import { pkiRoutes } from "./routes/pki.js";
 import { channelRoutes } from "./routes/channel.js";
 import { userRoutes } from "./routes/users.js";
+import { accountRoutes } from "./routes/account.js";
 import { notificationRoutes } from "./routes/notifications.js";
 import { webhookRoutes } from "./routes/webhooks.js";
 import { bankingRoutes } from "./routes/banking.js";
@@ -99,6 +100,7 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
 
   await app.register(opsRoutes(ctx, metrics.registry));
   await app.register(userRoutes(ctx), { prefix: "/v1" });
+  await app.register(accountRoutes(ctx), { prefix: "/v1" });
   await app.register(merchantRoutes(ctx), { prefix: "/v1" });
   await app.register(adminRoutes(ctx), { prefix: "/v1" });
   await app.register(paymentRoutes(ctx), { prefix: "/v1" });

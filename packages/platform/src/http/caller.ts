@@ -10,6 +10,12 @@ import type { OperatorRole, PartiesService, User, Merchant } from "../modules/pa
  */
 export const receivedBodies = new WeakMap<object, unknown>();
 
+/** The token or API key of an `Authorization: Bearer …` header (RFC 6750 §2.1), if well formed. */
+export function bearerSecret(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return typeof header === "string" ? /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(header)?.[1] : undefined;
+}
+
 /** Who is calling, from the Authorization header: a user or operator token, or a merchant API key. */
 export type Caller =
   | { type: "user"; user: User }
@@ -20,10 +26,8 @@ export class CallerResolver {
   constructor(private readonly auth: AuthService, private readonly parties: PartiesService, private readonly signing?: RequestSigning) {}
 
   async resolve(request: FastifyRequest): Promise<Caller> {
-    const header = request.headers.authorization;
-    const match = typeof header === "string" ? /^Bearer ([A-Za-z0-9_-]{1,128})$/.exec(header) : null;
-    if (match === null) throw new ApiError("ERR_UNAUTHENTICATED");
-    const secret = match[1]!;
+    const secret = bearerSecret(request);
+    if (secret === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
     if (secret.startsWith("obol_sk_")) {
       const merchantId = await this.auth.merchantForApiKey(secret);
       const merchant = merchantId === undefined ? undefined : await this.parties.merchantById(merchantId);

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { AuditService } from "../modules/audit/service.js";
 import type { AuthService } from "../modules/auth/service.js";
+import type { AccountService } from "../modules/auth/account.js";
 import type { RequestSigning } from "../modules/auth/request-signing.js";
 import type { WalletChannel } from "../modules/channel/service.js";
 import type { ChannelStore } from "../modules/channel/store.js";
@@ -23,6 +24,8 @@ export interface RouteContext {
   ledger: LedgerService;
   parties: PartiesService;
   auth: AuthService;
+  /** Logout and password change (modules/auth/account.ts). */
+  account: AccountService;
   /** Merchants' optional request signatures (modules/auth/request-signing.ts). */
   requestSigning: RequestSigning;
   idempotency: IdempotencyService;

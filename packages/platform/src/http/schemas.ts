@@ -14,11 +14,13 @@ export const uuid = z.uuid();
 /** PostgreSQL text cannot hold NUL: free-text fields refuse it here (400) instead of failing in the database (500). */
 export const noNul = [(text: string) => !text.includes("\u0000"), "must not contain NUL"] as const;
 
-export const fieldErrorCodes: Record<string, "ERR_AMOUNT_INVALID" | "ERR_CURRENCY_UNKNOWN" | "ERR_MSISDN_INVALID"> = {
+export const fieldErrorCodes: Record<string, "ERR_AMOUNT_INVALID" | "ERR_CURRENCY_UNKNOWN" | "ERR_MSISDN_INVALID" | "ERR_NOTE_INVALID" | "ERR_PASSWORD_WEAK"> = {
   amount: "ERR_AMOUNT_INVALID",
   currency: "ERR_CURRENCY_UNKNOWN",
   msisdn: "ERR_MSISDN_INVALID",
   toMsisdn: "ERR_MSISDN_INVALID",
+  note: "ERR_NOTE_INVALID",
+  newPassword: "ERR_PASSWORD_WEAK",
 };
 
 export const errorResponse = z.object({

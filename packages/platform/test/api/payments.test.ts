@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
+import type { XmlNode } from "@obol/xml";
 import { ledgerCodes } from "../../src/modules/ledger-codes.js";
 import { platformRevenueKind } from "../../src/modules/payments/index.js";
 import { enrolDevice, receiptOf, type Device } from "../support/device.js";
-import { assertEveryResponseWellFormed, openHarness, wallet, type Harness } from "./harness.js";
+import { assertEveryResponseWellFormed, openHarness, snapshot, wallet, type Harness } from "./harness.js";
 
 let h: Harness;
 let phoneA: Device;
@@ -392,6 +393,29 @@ describe("catalogue purchase (seed 001 §9.3): browse, order, merchant validatio
     assert.equal((await order([[randomUUID(), 1]])).body![0]!.attributes!.Code, "ERR_PRODUCT_NOT_FOUND");
     assert.equal((await order([[0, 1.5]])).code, "ERR_MESSAGE_MALFORMED");
     assert.equal(Number((await sql<{ n: bigint }>`SELECT count(*) AS n FROM purchases`.execute(h.platform.services.db)).rows[0]!.n), before);
+  });
+
+  test("ambiguous signed orders and confirmations (each signed by the payer's device) are refused as malformed and change nothing (issue 10)", async () => {
+    const created = (await request({ amount: "4000" })).body;
+    const purchases = async () => Number((await sql<{ n: bigint }>`SELECT count(*) AS n FROM purchases`.execute(h.platform.services.db)).rows[0]!.n);
+    const before = { purchases: await purchases(), snapshot: await snapshot(h), merchant: await merchantBalance(), payment: (await state(created.id)).state };
+    const purchase = (children: ReadonlyArray<XmlNode | string>): XmlNode[] => [{ name: "Purchase", attributes: { MerchantId: merchantId, IdempotencyKey: randomUUID() }, children }];
+    const item = (quantity: string, children?: XmlNode[]): XmlNode => ({ name: "Item", attributes: { ProductId: productIds[0]!, Quantity: quantity }, ...(children ? { children } : {}) });
+    const [confirm] = confirmBody(created);
+    const hostile: Array<[string, string, XmlNode[]]> = [
+      ["a second Quantity inside an Item", "wallet.purchase", purchase([item("1", [{ name: "Quantity", children: ["100"] }])])],
+      ["text beside the Items", "wallet.purchase", purchase([item("1"), "junk"])],
+      ["an unknown element beside the Items", "wallet.purchase", purchase([item("1"), { name: "Discount", attributes: { Percent: "100" } }])],
+      ["an element inside Confirm", "wallet.payment.confirm", [{ ...confirm!, children: [{ name: "Amount", children: ["1"] }] }]],
+      ["two Confirm elements", "wallet.payment.confirm", [confirm!, { ...confirm!, attributes: { ...confirm!.attributes, Amount: "1" } }]],
+      ["an undeclared attribute on Confirm", "wallet.payment.confirm", [{ ...confirm!, attributes: { ...confirm!.attributes, Fee: "0" } }]],
+    ];
+    for (const [what, type, body] of hostile) {
+      const reply = await phoneA.send(type, body);
+      assert.deepEqual([reply.status, reply.code], [400, "ERR_MESSAGE_MALFORMED"], `${what}: ${reply.text}`);
+    }
+    assert.deepEqual({ purchases: await purchases(), snapshot: await snapshot(h), merchant: await merchantBalance(), payment: (await state(created.id)).state }, before);
+    assert.equal((await phoneA.send("wallet.payment.confirm", confirmBody(created))).status, 201, "the unmodified confirmation still pays");
   });
 
   test("an order left validating (the platform died mid-call) gets the default at its deadline", async () => {

@@ -33,7 +33,7 @@ const paymentIdOf = (stdout: string) => /requested: ([0-9a-f-]{36})/.exec(stdout
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "obol-payments-e2e-"));
   platform = spawnPlatform({ port: await freePort(), args: ["--demo"], env: { OBOL_DATA_DIR: join(dir, "data") } });
-  await waitReady(platform, 60_000);
+  await waitReady(platform, 240_000); // key generation on a busy machine: the limit only catches a hang
   logins.amina = /\+254700000001\s+password (\S+)/.exec(platform.output())![1]!;
   logins.admin = /operator\s+admin\s+password (\S+)/.exec(platform.output())![1]!;
   logins.apiKey = /API key (obol_sk_\S+)/.exec(platform.output())![1]!;
@@ -49,8 +49,8 @@ after(async () => {
 
 describe("obol merchant + obol wallet: a user-confirmed payment", { timeout: 120_000 }, () => {
   test("the merchant requests, the wallet (another process) sees and confirms it, the merchant sees it succeed, then refunds part", async () => {
-    const waiting = obol(["merchant", "request", "--amount", "25000", "--payer", "+254700000001", "--reference", "order-42", "--description", "Two lattes", "--wait", "30"]);
-    const confirmed = await obol(["wallet", "confirm", "--wait", "20"]);
+    const waiting = obol(["merchant", "request", "--amount", "250.00", "--payer", "+254700000001", "--reference", "order-42", "--description", "Two lattes", "--wait", "30"]);
+    const confirmed = await obol(["wallet", "confirm", "--wait", "20", "--yes"]);
     assert.equal(confirmed.code, 0, confirmed.stdout + confirmed.stderr);
     assert.match(confirmed.stdout, /request: 250\.00 KES to Demo Coffee Ltd \(reference order-42\)/);
     assert.match(confirmed.stdout, /paid 250\.00 KES to Demo Coffee Ltd: payment [0-9a-f-]{36}, receipt verified/);
@@ -59,12 +59,12 @@ describe("obol merchant + obol wallet: a user-confirmed payment", { timeout: 120
     assert.match(merchant.stdout, /now: [0-9a-f-]{36}  succeeded/);
     const id = paymentIdOf(merchant.stdout);
 
-    const refunded = await obol(["merchant", "refund", "--payment", id, "--amount", "5000", "--reason", "one latte"]);
+    const refunded = await obol(["merchant", "refund", "--payment", id, "--amount", "50.00", "--reason", "one latte"]);
     assert.equal(refunded.code, 0, refunded.stderr);
-    assert.match(refunded.stdout, /refund [0-9a-f-]{36}: 5000 succeeded/);
-    const tooMuch = await obol(["merchant", "refund", "--payment", id, "--amount", "20001"]);
+    assert.match(refunded.stdout, /refund [0-9a-f-]{36}: 50\.00 KES succeeded/);
+    const tooMuch = await obol(["merchant", "refund", "--payment", id, "--amount-minor", "20001"]);
     assert.equal(tooMuch.code, 1);
-    assert.match(tooMuch.stderr, /ERR_REFUND_EXCEEDS_CAPTURE/);
+    assert.match(tooMuch.stderr, /^obol: .+ \(ERR_REFUND_EXCEEDS_CAPTURE\)\n$/, "one line with the code");
     const detail = await obol(["merchant", "get", "--payment", id]);
     assert.match(detail.stdout, /create .* - → awaiting_confirmation/);
     assert.match(detail.stdout, /captured .* funding → succeeded/);
@@ -72,8 +72,25 @@ describe("obol merchant + obol wallet: a user-confirmed payment", { timeout: 120
     assert.match(mine.stdout, new RegExp(`succeeded .*250\\.00 KES  order-42  ${id}`));
   });
 
+  test("wallet confirm with no terminal and no --yes shows the request, refuses, and signs nothing", async () => {
+    const requested = await obol(["merchant", "request", "--amount", "12.34", "--payer", "+254700000001", "--reference", "order-tty"]);
+    assert.equal(requested.code, 0, requested.stderr);
+    assert.match(requested.stdout, /awaiting_confirmation\s+12\.34 KES  order-tty/);
+    const id = paymentIdOf(requested.stdout);
+    const refused = await obol(["wallet", "confirm", "--payment", id]); // runCli's stdin is a pipe, not a terminal
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stdout, /request: 12\.34 KES to Demo Coffee Ltd \(reference order-tty\)/, "it shows merchant, amount and reference");
+    assert.match(refused.stderr, /^obol: not confirmed: there is no terminal to ask in; to pay 12\.34 KES to Demo Coffee Ltd .*run again with --yes \(ERR_CONFIRMATION_REQUIRED\)\n$/);
+    const detail = await obol(["merchant", "get", "--payment", id]);
+    assert.match(detail.stdout, new RegExp(`^${id}  awaiting_confirmation\\s+12\\.34 KES  order-tty`), "the payment is still waiting");
+    assert.doesNotMatch(detail.stdout, /funding|succeeded/);
+    const waiting = await obol(["wallet", "inbox"]);
+    assert.match(waiting.stdout, new RegExp(`payment ${id}`), "and still in the payer's inbox");
+    assert.equal((await obol(["merchant", "cancel", "--payment", id])).code, 0);
+  });
+
   test("declining from the wallet ends the request as declined", async () => {
-    const requested = await obol(["merchant", "request", "--amount", "1000", "--payer", "+254700000001"]);
+    const requested = await obol(["merchant", "request", "--amount", "10.00", "--payer", "+254700000001"]);
     const id = paymentIdOf(requested.stdout);
     const declined = await obol(["wallet", "decline", "--payment", id]);
     assert.equal(declined.code, 0, declined.stderr);
@@ -83,9 +100,9 @@ describe("obol merchant + obol wallet: a user-confirmed payment", { timeout: 120
   });
 
   test("escrow: confirm into escrow, the merchant ships, the user confirms receipt and the funds are released", async () => {
-    const requested = await obol(["merchant", "request", "--amount", "40000", "--payer", "+254700000001", "--escrow"]);
+    const requested = await obol(["merchant", "request", "--amount-minor", "40000", "--payer", "+254700000001", "--escrow"]);
     const id = paymentIdOf(requested.stdout);
-    const confirmed = await obol(["wallet", "confirm", "--payment", id]);
+    const confirmed = await obol(["wallet", "confirm", "--payment", id, "--yes"]);
     assert.match(confirmed.stdout, /paid into escrow 400\.00 KES/);
     assert.match((await obol(["merchant", "ship", "--payment", id])).stdout, /shipped/);
     const received = await obol(["wallet", "received", "--payment", id]);

@@ -77,7 +77,7 @@ export async function startEcashWorld(): Promise<EcashWorld> {
     async payAndDeposit() {
       const merchantEnv = { OBOL_MERCHANT_API_KEY: merchantKey, OBOL_MERCHANT_PASSPHRASE: "the coffee shop's passphrase" };
       const dataDir = join(dir, "merchant");
-      assert.match(await ok(["merchant", "ecash", "register", "--platform", platform.url, "--data-dir", dataDir], merchantEnv), /registered for e-cash as merchant:/);
+      assert.match(await ok(["merchant", "ecash", "register", "--url", platform.url, "--data-dir", dataDir], merchantEnv), /registered for e-cash as merchant:/);
       const merchantUrl = await serve(merchantEnv, dataDir);
 
       const walletEnv = { OBOL_WALLET_PASSWORD: amina, OBOL_WALLET_PASSPHRASE: "amina's wallet passphrase" };
@@ -88,14 +88,14 @@ export async function startEcashWorld(): Promise<EcashWorld> {
       const posted = async () => BigInt((await json("GET", "/v1/me/balance", undefined, token)).balances[0].posted);
       const balanceBefore = await posted();
 
-      assert.match(await wallet(["withdraw", "--amount", "100", "--merchant", merchantUrl]), /withdrew token [0-9a-f]{8}… of 100 \(.*\) for Demo Coffee Ltd/);
+      assert.match(await wallet(["withdraw", "--amount", "1.00", "--merchant", merchantUrl]), /withdrew token [0-9a-f]{8}… of 1\.00 KES for Demo Coffee Ltd/);
       assert.equal(await posted(), balanceBefore - 100n, "the wallet balance was debited into escrow");
-      assert.match(await wallet(["pay", "--merchant", merchantUrl, "--item", "coffee"]), /paid 40 .* 60 \(.*\) left\ngoods: one coffee, served/);
-      assert.match(await wallet(["pay", "--merchant", merchantUrl, "--item", "coffee"]), /paid 40 .* 20 \(.*\) left/);
+      assert.match(await wallet(["pay", "--merchant", merchantUrl, "--item", "coffee"]), /paid 0\.40 KES .* 0\.60 KES left\ngoods: one coffee, served/);
+      assert.match(await wallet(["pay", "--merchant", merchantUrl, "--item", "coffee"]), /paid 0\.40 KES .* 0\.20 KES left/);
       const third = await obol(["wallet", "ecash", "pay", "--merchant", merchantUrl, "--item", "tea", "--keystore", keystore], walletEnv);
       assert.equal(third.code, 1, third.stdout);
       assert.match(third.stderr, /cumulative 110 would exceed 100 \(ERR_SVS_TOKEN_EXHAUSTED\)/);
-      assert.match(await wallet(["tokens"]), /amount 100 .* spent 80 {2}left 20/);
+      assert.match(await wallet(["tokens"]), /amount 1\.00 KES .* spent 0\.80 KES {2}left 0\.20 KES/);
 
       const merchant = (args: string[]) => ok(["merchant", "ecash", ...args, "--data-dir", dataDir], merchantEnv);
       const records = await merchant(["records"]);

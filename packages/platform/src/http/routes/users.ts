@@ -3,13 +3,13 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { ApiError, errorBody } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import { decoyHash, verifyPassword } from "../../modules/parties/passwords.js";
-import { transferCodes, type Outcome, type MovementReceipt } from "../../modules/wallet/service.js";
+import type { Outcome, MovementReceipt } from "../../modules/wallet/service.js";
 import type { BankMovement } from "../../modules/banking/service.js";
 import type { RouteContext } from "../context.js";
 import { failure, idempotent, type Answer } from "../idempotent.js";
+import { movementSchema, transferNote } from "./account.js";
 import { amount, currency, msisdn, noNul, pageLimit, password } from "../schemas.js";
 
-const kindByCode = new Map<number, string>([[transferCodes.p2p, "p2p"], [transferCodes.topUp, "top_up"], [transferCodes.withdrawal, "withdrawal"]]);
 const bearer = [{ bearerAuth: [] }];
 
 function answer(outcome: Outcome<MovementReceipt>): Answer {
@@ -69,23 +69,16 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     app.get("/me/history", {
       schema: {
-        tags: ["users"], summary: "Posted movements of a wallet, newest first", security: bearer,
+        tags: ["users"], summary: "Posted movements of a wallet, newest first, with the counterparty and the note", security: bearer,
         querystring: z.strictObject({ currency: currency.optional(), limit: pageLimit, before: z.string().regex(/^[0-9]{1,18}$/).optional() }),
+        response: { 200: z.object({ currency: z.string(), entries: z.array(movementSchema.extend({ cursor: z.string() })), next: z.string().nullable() }) },
       },
     }, async (request) => {
       const user = await ctx.callers.user(request);
-      const balances = await ctx.wallet.balances(user.id);
-      const wallet = balances.find((b) => b.currency === (request.query.currency ?? ctx.wallet.currencies[0]));
-      if (wallet === undefined) throw new ApiError("ERR_CURRENCY_UNSUPPORTED");
-      const entries = await ctx.ledger.history(wallet.accountId, { limit: request.query.limit, ...(request.query.before ? { beforeSeq: BigInt(request.query.before) } : {}) });
-      return {
-        currency: wallet.currency,
-        entries: entries.map((e) => ({
-          transferId: e.transferId, kind: kindByCode.get(e.code) ?? "other", direction: e.amount < 0n ? "debit" : "credit",
-          amount: (e.amount < 0n ? -e.amount : e.amount).toString(), createdAt: new Date(e.createdAt).toISOString(), cursor: e.seq.toString(),
-        })),
-        next: entries.length === request.query.limit ? entries.at(-1)!.seq.toString() : null,
-      };
+      const currency = request.query.currency ?? ctx.wallet.currencies[0]!;
+      const page = await ctx.wallet.history(user, { currency, limit: request.query.limit, ...(request.query.before ? { beforeSeq: BigInt(request.query.before) } : {}) });
+      if (!page.ok) throw new ApiError(page.code);
+      return { currency, ...page.value };
     });
 
     const moneyHeaders = z.object({ "idempotency-key": z.string().optional() });
@@ -93,12 +86,12 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post("/transfers", {
       schema: {
         tags: ["users"], summary: "Send money to another user (P2P). Needs an Idempotency-Key.", security: bearer, headers: moneyHeaders,
-        body: z.strictObject({ toMsisdn: msisdn, amount, currency }),
+        body: z.strictObject({ toMsisdn: msisdn, amount, currency, note: transferNote }),
       },
     }, async (request, reply) => {
       const user = await ctx.callers.user(request);
       return idempotent(ctx.idempotency, request, reply, `user:${user.id}`, "p2p", async (transferId) => answer(await ctx.wallet.p2p(user, {
-        toMsisdn: request.body.toMsisdn, amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0),
+        toMsisdn: request.body.toMsisdn, amount: parseAmount(request.body.amount)!, currency: request.body.currency, transferId: transferId(0), note: request.body.note ?? null,
       })));
     });
 

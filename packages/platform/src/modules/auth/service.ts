@@ -22,6 +22,11 @@ export const defaultAuthLimits: AuthLimits = {
 const tokenPrefix = "obol_at_";
 const apiKeyPrefix = "obol_sk_";
 
+/** What a bearer secret claims to be, by its prefix (before any lookup). */
+export function credentialKind(secret: string): "session" | "api_key" | "unknown" {
+  return secret.startsWith(tokenPrefix) ? "session" : secret.startsWith(apiKeyPrefix) ? "api_key" : "unknown";
+}
+
 function digest(secret: string): Buffer {
   return createHash("sha256").update(secret, "utf8").digest();
 }
@@ -47,8 +52,19 @@ export class AuthService {
     return row === undefined ? undefined : { subjectType: row.subject_type, subjectId: row.subject_id, role: row.role, expiresAt: new Date(row.expires_at) };
   }
 
-  async revokeSession(token: string): Promise<void> {
-    await sql`DELETE FROM auth_sessions WHERE token_hash = ${digest(token)}`.execute(this.db);
+  /** Ends a session; the one it ended, or undefined when the token was unknown or already ended. */
+  async revokeSession(token: string): Promise<{ subjectType: Session["subjectType"]; subjectId: string } | undefined> {
+    if (!token.startsWith(tokenPrefix) || token.length > 128) return undefined;
+    const rows = (await sql<{ subject_type: Session["subjectType"]; subject_id: string }>`
+      DELETE FROM auth_sessions WHERE token_hash = ${digest(token)} RETURNING subject_type, subject_id`.execute(this.db)).rows;
+    return rows[0] === undefined ? undefined : { subjectType: rows[0].subject_type, subjectId: rows[0].subject_id };
+  }
+
+  /** Ends every session of a subject except the one of `keepToken`, inside the caller's transaction; how many ended. */
+  async revokeOtherSessions(executor: Kysely<any>, subjectType: Session["subjectType"], subjectId: string, keepToken: string): Promise<number> {
+    const deleted = await sql`DELETE FROM auth_sessions
+      WHERE subject_type = ${subjectType} AND subject_id = ${subjectId}::uuid AND token_hash <> ${digest(keepToken)}`.execute(executor);
+    return Number(deleted.numAffectedRows ?? 0n);
   }
 
   /** A new API key for a merchant. The key is returned once and never stored. */

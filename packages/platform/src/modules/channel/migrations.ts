@@ -34,4 +34,19 @@ CREATE TRIGGER channel_messages_append_only BEFORE UPDATE OR DELETE OR TRUNCATE 
   FOR EACH STATEMENT EXECUTE FUNCTION channel_append_only();
 `;
 
-export const channelMigrations: Migration[] = [{ module: "channel", name: "0001_init", sql: init }];
+/**
+ * A MessageId is a replay as much as a Nonce is (@obol/xml replay.ts; issue 10): one row per MessageId too,
+ * so the atomic insert of firstSighting() refuses a reused MessageId with a fresh Nonce. MessageIds are
+ * UUIDs chosen by the signer: unique across signers is a superset of unique per signer, and matches
+ * channel_messages, whose key is the MessageId alone. Rows that already share a MessageId (the defect) keep
+ * the one with the least nonce; the MessageId stays refused, which is all the other rows were for.
+ */
+const messageIdUnique = `
+DELETE FROM channel_nonces a USING channel_nonces b WHERE a.message_id = b.message_id AND a.nonce > b.nonce;
+CREATE UNIQUE INDEX channel_nonces_message_id ON channel_nonces (message_id);
+`;
+
+export const channelMigrations: Migration[] = [
+  { module: "channel", name: "0001_init", sql: init },
+  { module: "channel", name: "0002_message_id_unique", sql: messageIdUnique },
+];

@@ -1,6 +1,9 @@
 import { randomBytes, X509Certificate } from "node:crypto";
 import { decodeP256Point } from "@obol/crypto";
-import { buildMessage, isXmlError, openMessage, readNodes, requestDigestOf, signReceipt, type ConfidentialPart, type OpenedMessage, type Receipt, type XmlNode } from "@obol/xml";
+import {
+  buildMessage, isXmlError, onlyElement, openMessage, optionalElement, readMessageContent, readNodes, requestDigestOf, signReceipt,
+  type ConfidentialPart, type ContentDeclaration, type DeclaredContent, type DeclaredElement, type OpenedMessage, type Receipt, type XmlNode,
+} from "@obol/xml";
 import type { ApiErrorCode } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import type { LedgerService } from "../ledger/index.js";
@@ -19,14 +22,17 @@ export type ChannelAnswer = { ok: true; status: number; xml: string } | { ok: fa
 
 /**
  * A message type that another module serves over the wallet channel (e.g. payments' confirmation).
- * It receives only what the channel verified: the signer's user and the signed (and decrypted) body.
+ * It receives only what the channel verified: the signer's user and the signed (and decrypted) content,
+ * read strictly against the type's declaration (anything undeclared, repeated or mixed is refused first).
  * Its answers go through the channel, so they are signed, and sealed under the request's session key.
  */
 export interface WalletOperation {
+  /** The business content this message type carries: exactly these elements, or ERR_MESSAGE_MALFORMED. */
+  readonly content: ContentDeclaration;
   /** What business record the message is about, kept with its bytes (non-repudiation). */
-  businessRef?(body: XmlNode[]): string | null;
+  businessRef?(content: DeclaredContent): string | null;
   handle(input: {
-    opened: OpenedMessage; user: User; body: XmlNode[];
+    opened: OpenedMessage; user: User; content: DeclaredContent;
     reply(type: string, status: number, body: XmlNode[]): Promise<ChannelAnswer>;
     receipt(receipt: Omit<Receipt, "requestDigest">): Promise<ChannelAnswer & { ok: true }>;
   }): Promise<ChannelAnswer>;
@@ -35,8 +41,18 @@ export interface WalletOperation {
 /** The session key a request's confidential part was encrypted under: the answer's goes under it too. */
 type AnswerKey = { name: string; key: Uint8Array } | undefined;
 
-const nodesOf = (element: Parameters<typeof readNodes>[0] | undefined): XmlNode[] =>
-  element === undefined ? [] : readNodes(element).filter((n): n is XmlNode => typeof n !== "string");
+const nodesOf = (element: Parameters<typeof readNodes>[0] | undefined): Array<XmlNode | string> => element === undefined ? [] : readNodes(element);
+
+/** The wallet channel's own message types (others come from `operations`): their declared content. */
+const channelContent: Record<string, ContentDeclaration> = {
+  "wallet.balance": [{ name: "BalanceQuery", min: 0 }],
+  "wallet.history": [{ name: "History", attributes: ["Limit?"], min: 0 }],
+  "wallet.transfer": [{
+    name: "Transfer", attributes: ["IdempotencyKey"],
+    content: [{ name: "To", content: "text" }, { name: "Amount", attributes: ["Currency"], content: "text" }],
+  }],
+  "wallet.session-key": [{ name: "SessionKeyRequest", content: [{ name: "AgreementKey", content: "text" }] }],
+};
 
 const xmlErrorCodes: Record<string, ApiErrorCode> = {
   ERR_XML_MALFORMED: "ERR_MESSAGE_MALFORMED",
@@ -116,33 +132,41 @@ export class WalletChannel {
     if (user === undefined || user.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
 
     // Business content is the Body followed by the decrypted Confidential part (a device holding a session
-    // key sends its request there).
-    const body = [...nodesOf(opened.body), ...nodesOf(opened.confidential)];
+    // key sends its request there), read strictly against the type's declaration: one meaning or none.
     const operation = this.operation(opened.type);
-    const businessRef = opened.type === "wallet.transfer" ? this.transferId(user, body) : operation?.businessRef?.(body) ?? null;
-    await store.keep({ messageId: opened.messageId, direction: "in", type: opened.type, partyType: "user", partyId: user.id, certificateSerial: certificate.serial, businessRef, bytes });
+    const declaration = Object.hasOwn(channelContent, opened.type) ? channelContent[opened.type] : operation?.content;
+    const read = declaration === undefined ? undefined : readMessageContent([...nodesOf(opened.body), ...nodesOf(opened.confidential)], declaration);
+    const content = read?.ok === true ? read.content : undefined;
+    const businessRef = content === undefined ? null : opened.type === "wallet.transfer" ? this.transferId(user, content) : operation?.businessRef?.(content) ?? null;
+    // The exact bytes are kept, durably, before anything the message causes; a MessageId kept before (the
+    // replay store forgets nonces after 2x the window, this table never forgets) is a replay: refused.
+    const kept = await store.keep({ messageId: opened.messageId, direction: "in", type: opened.type, partyType: "user", partyId: user.id, certificateSerial: certificate.serial, businessRef, bytes });
+    if (!kept) return { ok: false, code: "ERR_MESSAGE_REPLAY", detail: "this MessageId was seen before" };
+    if (read === undefined) return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
+    if (!read.ok) return { ok: false, code: "ERR_MESSAGE_MALFORMED", detail: read.reason };
 
-    const answer = await this.dispatch(opened, user, body, certificate, answerKey);
+    const answer = await this.dispatch(opened, user, read.content, certificate, answerKey);
     if (answer.ok) {
       const messageId = /MessageId="([^"]+)"/.exec(answer.xml)?.[1] ?? `out-${opened.messageId}`;
-      await store.keep({ messageId, direction: "out", type: `${opened.type}.answer`, partyType: "user", partyId: user.id, certificateSerial: null, businessRef, bytes: Buffer.from(answer.xml) });
+      const answerKept = await store.keep({ messageId, direction: "out", type: `${opened.type}.answer`, partyType: "user", partyId: user.id, certificateSerial: null, businessRef, bytes: Buffer.from(answer.xml) });
+      // The platform's own MessageIds are fresh random UUIDs: a clash is a broken invariant, never skipped.
+      if (!answerKept) throw new Error(`channel: the answer's MessageId ${messageId} was kept before`);
     }
     return answer;
   }
 
-  private transferId(user: User, body: XmlNode[]): string | null {
-    const key = body[0]?.name === "Transfer" ? body[0].attributes?.IdempotencyKey : undefined;
-    return key === undefined ? null : transferIdFor(`user:${user.id}`, `xml:${key}`);
+  private transferId(user: User, content: DeclaredContent): string {
+    return transferIdFor(`user:${user.id}`, `xml:${onlyElement(content, "Transfer").attributes.IdempotencyKey!}`);
   }
 
-  private async dispatch(opened: OpenedMessage, user: User, body: XmlNode[], certificate: StoredCertificate, answerKey: AnswerKey): Promise<ChannelAnswer> {
+  private async dispatch(opened: OpenedMessage, user: User, content: DeclaredContent, certificate: StoredCertificate, answerKey: AnswerKey): Promise<ChannelAnswer> {
     switch (opened.type) {
       case "wallet.balance": {
         const balances = await this.deps.wallet.balances(user.id);
         return this.reply("wallet.balance.result", 200, answerKey, [{ name: "Balances", children: balances.map((b) => ({ name: "Balance", attributes: { Currency: b.currency, Available: b.available, Held: b.held, Posted: b.posted } })) }]);
       }
       case "wallet.history": {
-        const limit = Math.min(Number(body[0]?.attributes?.Limit ?? 20) || 20, historyEntriesMax);
+        const limit = Math.min(Number(optionalElement(content, "History")?.attributes.Limit ?? 20) || 20, historyEntriesMax);
         const balances = await this.deps.wallet.balances(user.id);
         const entries = balances[0] === undefined ? [] : await this.deps.ledger.history(balances[0].accountId, { limit });
         return this.reply("wallet.history.result", 200, answerKey, [{
@@ -151,14 +175,14 @@ export class WalletChannel {
         }]);
       }
       case "wallet.transfer":
-        return this.transfer(opened, user, body, answerKey);
+        return this.transfer(opened, user, onlyElement(content, "Transfer"), answerKey);
       case "wallet.session-key":
-        return this.issueSessionKey(certificate, body);
+        return this.issueSessionKey(certificate, onlyElement(onlyElement(content, "SessionKeyRequest").children, "AgreementKey").text);
       default: {
         const operation = this.operation(opened.type);
         if (operation === undefined) return { ok: false, code: "ERR_MESSAGE_TYPE_UNKNOWN" };
         return operation.handle({
-          opened, user, body,
+          opened, user, content,
           reply: (type, status, replyBody) => this.reply(type, status, answerKey, replyBody),
           receipt: async (receipt) => ({ ok: true, status: 201, xml: await this.receipt({ ...receipt, requestDigest: await requestDigestOf(opened.signedXml) }) }),
         });
@@ -167,18 +191,15 @@ export class WalletChannel {
   }
 
   /** <Transfer IdempotencyKey="…"><To>+2547…</To><Amount Currency="KES">1250</Amount></Transfer> */
-  private async transfer(opened: OpenedMessage, user: User, body: XmlNode[], answerKey: AnswerKey): Promise<ChannelAnswer> {
-    const transfer = body.length === 1 && body[0]!.name === "Transfer" ? body[0]! : undefined;
-    const key = transfer?.attributes?.IdempotencyKey;
-    const child = (name: string) => transfer?.children?.find((c): c is XmlNode => typeof c !== "string" && c.name === name);
-    const to = child("To")?.children?.[0];
-    const amountNode = child("Amount");
-    const amountText = amountNode?.children?.[0];
-    const currency = amountNode?.attributes?.Currency;
-    if (key === undefined || !/^[\x21-\x7e]{8,128}$/.test(key) || typeof to !== "string" || typeof amountText !== "string" || currency === undefined) {
-      return { ok: false, code: "ERR_MESSAGE_MALFORMED", detail: "Transfer needs IdempotencyKey, To and Amount@Currency" };
+  private async transfer(opened: OpenedMessage, user: User, transfer: DeclaredElement, answerKey: AnswerKey): Promise<ChannelAnswer> {
+    const key = transfer.attributes.IdempotencyKey!;
+    const to = onlyElement(transfer.children, "To").text;
+    const amountElement = onlyElement(transfer.children, "Amount");
+    const currency = amountElement.attributes.Currency!;
+    if (!/^[\x21-\x7e]{8,128}$/.test(key)) {
+      return { ok: false, code: "ERR_MESSAGE_MALFORMED", detail: "IdempotencyKey must be 8 to 128 printable ASCII characters" };
     }
-    const amount = parseAmount(amountText);
+    const amount = parseAmount(amountElement.text);
     if (amount === undefined) return { ok: false, code: "ERR_AMOUNT_INVALID" };
     if (!/^\+[1-9][0-9]{7,14}$/.test(to)) return { ok: false, code: "ERR_MSISDN_INVALID" };
     const outcome = await this.deps.wallet.p2p(user, { toMsisdn: to, amount, currency, transferId: transferIdFor(`user:${user.id}`, `xml:${key}`) });
@@ -210,11 +231,8 @@ export class WalletChannel {
    * by ECDH-ES + ConcatKDF + kw-aes256 to that key, named by xenc:CarriedKeyName (packages/xml agreement.ts).
    * Each request rotates: the device's older keys beyond sessionKeysPerDeviceMax are retired.
    */
-  private async issueSessionKey(certificate: StoredCertificate, body: XmlNode[]): Promise<ChannelAnswer> {
-    const request = body.length === 1 && body[0]!.name === "SessionKeyRequest" ? body[0]! : undefined;
-    const agreementKey = request?.children?.length === 1 ? request.children[0] : undefined;
-    const encoded = typeof agreementKey === "object" && agreementKey.name === "AgreementKey" ? agreementKey.children?.[0] : undefined;
-    if (typeof encoded !== "string" || !/^[A-Za-z0-9+/]{87}=$|^[A-Za-z0-9+/]{44}$/.test(encoded)) {
+  private async issueSessionKey(certificate: StoredCertificate, encoded: string): Promise<ChannelAnswer> {
+    if (!/^[A-Za-z0-9+/]{87}=$|^[A-Za-z0-9+/]{44}$/.test(encoded)) {
       return { ok: false, code: "ERR_MESSAGE_MALFORMED", detail: "SessionKeyRequest needs one AgreementKey: base64 of a P-256 point" };
     }
     const point = new Uint8Array(Buffer.from(encoded, "base64"));

@@ -11,6 +11,14 @@ const saltBytes = 16;
 export const passwordCharsMin = 10;
 export const passwordCharsMax = 128;
 
+/**
+ * The password policy, for sign-up (the zod schema in http/schemas.ts has the same bounds) and for
+ * a password change: a length in UTF-16 code units, as zod's min/max count it.
+ */
+export function meetsPasswordPolicy(password: string): boolean {
+  return password.length >= passwordCharsMin && password.length <= passwordCharsMax;
+}
+
 function derive(password: string, salt: Buffer, options: ScryptOptions & { N: number; r: number; p: number }): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     scrypt(password.normalize("NFKC"), salt, keyBytes, { ...options, maxmem: 256 * options.N * options.r }, (error, key) => (error ? reject(error) : resolve(key))));

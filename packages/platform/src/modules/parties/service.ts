@@ -84,6 +84,31 @@ export class PartiesService {
     return rows.map((r) => ({ ...user(r), passwordHash: r.password_hash }))[0];
   }
 
+  /** Users by id, for naming counterparties; unknown ids are left out. */
+  async usersByIds(ids: readonly string[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    return (await sql<UserRow>`SELECT id, msisdn, display_name, status, created_at FROM users WHERE id = ANY(${[...ids]}::uuid[])`.execute(this.db)).rows.map(user);
+  }
+
+  async merchantsByIds(ids: readonly string[]): Promise<Merchant[]> {
+    if (ids.length === 0) return [];
+    return (await sql<MerchantRow>`SELECT * FROM merchants WHERE id = ANY(${[...ids]}::uuid[])`.execute(this.db)).rows.map(merchant);
+  }
+
+  async userPasswordHash(userId: string): Promise<string | undefined> {
+    return (await sql<{ password_hash: string }>`SELECT password_hash FROM users WHERE id = ${userId}::uuid`.execute(this.db)).rows[0]?.password_hash;
+  }
+
+  /**
+   * Replaces a user's password hash inside the caller's transaction (the auth module revokes the
+   * user's other sessions in the same one). False when the hash is no longer `expectedHash`: a
+   * concurrent change won, and this one must not silently undo it.
+   */
+  async replaceUserPasswordHash(executor: Kysely<any>, userId: string, expectedHash: string, newHash: string): Promise<boolean> {
+    const updated = await sql`UPDATE users SET password_hash = ${newHash} WHERE id = ${userId}::uuid AND password_hash = ${expectedHash}`.execute(executor);
+    return (updated.numAffectedRows ?? 0n) === 1n;
+  }
+
   async operatorByUsername(username: string): Promise<(Operator & { passwordHash: string }) | undefined> {
     const rows = (await sql<{ id: string; username: string; role: OperatorRole; status: string; password_hash: string }>`
       SELECT id, username, role, status, password_hash FROM operators WHERE username = ${username}`.execute(this.db)).rows;

@@ -1,4 +1,4 @@
-import type { XmlNode } from "@obol/xml";
+import { onlyElement, type ContentDeclaration, type DeclaredContent, type XmlNode } from "@obol/xml";
 import { statusOf, type ApiErrorCode } from "../../errors/api-errors.js";
 import { parseAmount } from "../../money.js";
 import type { ChannelAnswer, WalletOperation } from "../channel/service.js";
@@ -23,6 +23,9 @@ import type { Payment } from "./store.js";
  *   wallet.purchase         <Purchase MerchantId IdempotencyKey Kind?="direct|escrow"><Item ProductId Quantity/>…</Purchase>
  *                           → after the merchant's validation, the ConfirmationRequest of the order's payment
  *
+ * Each body is read strictly against its declaration below (the channel refuses anything else as
+ * ERR_MESSAGE_MALFORMED before the handler runs); the handlers then check the values.
+ *
  * A confirmation names the merchant, amount and currency it agrees to; the platform refuses one
  * that does not match the request. The signed confirmation is kept (its bytes, linked to the
  * payment), and the receipt carries its digest.
@@ -32,23 +35,20 @@ const paymentsListMax = 50;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const reasonPattern = /^[^\u0000-\u001f]{0,200}$/;
 
-type Fields = Record<string, string>;
+type Fields = Readonly<Record<string, string>>;
 type Reply = (type: string, status: number, body: XmlNode[]) => Promise<ChannelAnswer>;
 
-/** The body's single element `name`, with exactly the listed attributes (optional ones end in ?). */
-function element(body: XmlNode[], name: string, attributes: string[]): Fields | undefined {
-  if (body.length !== 1 || body[0]!.name !== name || (body[0]!.children ?? []).some((c) => typeof c !== "string" || c.trim() !== "")) return undefined;
-  const given = body[0]!.attributes ?? {};
-  const allowed = new Set(attributes.map((a) => a.replace(/\?$/, "")));
-  if (Object.keys(given).some((key) => !allowed.has(key))) return undefined;
-  if (attributes.some((a) => !a.endsWith("?") && given[a] === undefined)) return undefined;
-  return given;
-}
+/** A body of one empty element `name` with the listed attributes (optional ones end in ?). */
+const oneElement = (name: string, attributes: string[]): ContentDeclaration => [{ name, attributes }];
 
-function paymentIdOf(body: XmlNode[]): string | null {
-  const id = body.length === 1 ? body[0]!.attributes?.PaymentId : undefined;
+/** The attributes of the body's one element `name` (the declaration guarantees it is there, once). */
+const fieldsOf = (content: DeclaredContent, name: string): Fields => onlyElement(content, name).attributes;
+
+/** The business record of a message about one payment: the PaymentId of its one element `name`. */
+const paymentIdOf = (name: string) => (content: DeclaredContent): string | null => {
+  const id = fieldsOf(content, name).PaymentId;
   return id !== undefined && uuidPattern.test(id) ? `payment:${id}` : null;
-}
+};
 
 const malformed = (detail: string): ChannelAnswer => ({ ok: false, code: "ERR_MESSAGE_MALFORMED", detail });
 
@@ -83,20 +83,22 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
     outcome.ok ? reply("wallet.payment.status", 200, [status(outcome.value)]) : refusal(reply, outcome.code, paymentId);
 
   const byPaymentId = (name: string, act: (user: Parameters<WalletOperation["handle"]>[0]["user"], paymentId: string, fields: Fields) => Promise<Outcome<Payment>>, extra: string[] = []): WalletOperation => ({
-    businessRef: paymentIdOf,
-    async handle({ user, body, reply }) {
-      const fields = element(body, name, ["PaymentId", ...extra]);
-      if (fields === undefined || !uuidPattern.test(fields.PaymentId!)) return malformed(`${name} needs PaymentId`);
+    content: oneElement(name, ["PaymentId", ...extra]),
+    businessRef: paymentIdOf(name),
+    async handle({ user, content, reply }) {
+      const fields = fieldsOf(content, name);
+      if (!uuidPattern.test(fields.PaymentId!)) return malformed(`${name} needs PaymentId`);
       return answer(await act(user, fields.PaymentId!, fields), fields.PaymentId!, reply);
     },
   });
 
   return {
     "wallet.inbox": {
-      async handle({ user, body, reply }) {
-        const fields = element(body, "Inbox", ["WaitSeconds?"]);
-        const wait = Number(fields?.WaitSeconds ?? "0");
-        if (fields === undefined || !Number.isInteger(wait) || wait < 0 || wait > inboxWaitSecondsMax) return malformed(`Inbox WaitSeconds must be 0..${inboxWaitSecondsMax}`);
+      content: oneElement("Inbox", ["WaitSeconds?"]),
+      async handle({ user, content, reply }) {
+        const fields = fieldsOf(content, "Inbox");
+        const wait = Number(fields.WaitSeconds ?? "0");
+        if (!Number.isInteger(wait) || wait < 0 || wait > inboxWaitSecondsMax) return malformed(`Inbox WaitSeconds must be 0..${inboxWaitSecondsMax}`);
         const waiting = await payments.inbox(user, wait * 1000);
         const requests: XmlNode[] = [];
         for (const p of waiting) requests.push(await confirmationRequest(p));
@@ -105,12 +107,13 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
     },
 
     "wallet.payment.confirm": {
-      businessRef: paymentIdOf,
-      async handle({ user, body, reply, receipt }) {
-        const fields = element(body, "Confirm", ["PaymentId", "MerchantId", "Amount", "Currency", "Funding?"]);
-        const amount = parseAmount(fields?.Amount ?? "");
-        const funding = (fields?.Funding ?? "auto") as FundingChoice;
-        if (fields === undefined || !uuidPattern.test(fields.PaymentId!) || !uuidPattern.test(fields.MerchantId!) || amount === undefined || !/^[A-Z]{3}$/.test(fields.Currency!)
+      content: oneElement("Confirm", ["PaymentId", "MerchantId", "Amount", "Currency", "Funding?"]),
+      businessRef: paymentIdOf("Confirm"),
+      async handle({ user, content, reply, receipt }) {
+        const fields = fieldsOf(content, "Confirm");
+        const amount = parseAmount(fields.Amount!);
+        const funding = (fields.Funding ?? "auto") as FundingChoice;
+        if (!uuidPattern.test(fields.PaymentId!) || !uuidPattern.test(fields.MerchantId!) || amount === undefined || !/^[A-Z]{3}$/.test(fields.Currency!)
           || !["auto", "wallet", "bank"].includes(funding)) {
           return malformed("Confirm needs PaymentId, MerchantId, Amount (minor units), Currency and optionally Funding=auto|wallet|bank");
         }
@@ -141,10 +144,11 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
     }, ["Reason"]),
 
     "wallet.catalogue": {
-      async handle({ body, reply }) {
-        const fields = element(body, "Catalogue", ["MerchantId", "After?", "Limit?"]);
-        const limit = Number(fields?.Limit ?? "50");
-        if (fields === undefined || !uuidPattern.test(fields.MerchantId!) || !Number.isInteger(limit) || limit < 1 || limit > 100
+      content: oneElement("Catalogue", ["MerchantId", "After?", "Limit?"]),
+      async handle({ content, reply }) {
+        const fields = fieldsOf(content, "Catalogue");
+        const limit = Number(fields.Limit ?? "50");
+        if (!uuidPattern.test(fields.MerchantId!) || !Number.isInteger(limit) || limit < 1 || limit > 100
           || (fields.After !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(fields.After))) {
           return malformed("Catalogue needs MerchantId, optionally After (sku) and Limit 1..100");
         }
@@ -162,15 +166,17 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
     },
 
     "wallet.purchase": {
-      async handle({ user, body, reply }) {
-        const order = body.length === 1 && body[0]!.name === "Purchase" ? body[0]! : undefined;
-        const a = order?.attributes ?? {};
-        const itemNodes = (order?.children ?? []).filter((c): c is XmlNode => typeof c !== "string");
+      content: [{
+        name: "Purchase", attributes: ["MerchantId", "IdempotencyKey", "Kind?"],
+        content: [{ name: "Item", attributes: ["ProductId", "Quantity"], min: 1, max: purchaseLimits.itemsMax }],
+      }],
+      async handle({ user, content, reply }) {
+        const order = onlyElement(content, "Purchase");
+        const a = order.attributes;
         const kind = a.Kind ?? "direct";
-        const items = itemNodes.map((n) => ({ name: n.name, productId: n.attributes?.ProductId ?? "", quantity: Number(n.attributes?.Quantity ?? "") }));
-        if (order === undefined || !uuidPattern.test(a.MerchantId ?? "") || !/^[\x21-\x7e]{8,128}$/.test(a.IdempotencyKey ?? "") || !["direct", "escrow"].includes(kind)
-          || Object.keys(a).some((k) => !["MerchantId", "IdempotencyKey", "Kind"].includes(k)) || items.length === 0 || items.length > purchaseLimits.itemsMax
-          || items.some((i) => i.name !== "Item" || !uuidPattern.test(i.productId) || !Number.isInteger(i.quantity))) {
+        const items = order.children.Item!.map((n) => ({ productId: n.attributes.ProductId!, quantity: Number(n.attributes.Quantity!) }));
+        if (!uuidPattern.test(a.MerchantId!) || !/^[\x21-\x7e]{8,128}$/.test(a.IdempotencyKey!) || !["direct", "escrow"].includes(kind)
+          || items.some((i) => !uuidPattern.test(i.productId) || !Number.isInteger(i.quantity))) {
           return malformed("Purchase needs MerchantId, IdempotencyKey, optionally Kind, and 1 to 20 Item elements with ProductId and Quantity");
         }
         const bought = await purchases.purchase(user, { merchantId: a.MerchantId!, kind: kind as "direct" | "escrow", items: items.map(({ productId, quantity }) => ({ productId, quantity })), idempotencyKey: a.IdempotencyKey! });
@@ -180,10 +186,10 @@ export function paymentWalletOperations(payments: PaymentsService, parties: Part
     },
 
     "wallet.payments": {
-      async handle({ user, body, reply }) {
-        const fields = element(body, "Payments", ["Limit?"]);
-        const limit = Number(fields?.Limit ?? "20");
-        if (fields === undefined || !Number.isInteger(limit) || limit < 1 || limit > paymentsListMax) return malformed(`Payments Limit must be 1..${paymentsListMax}`);
+      content: oneElement("Payments", ["Limit?"]),
+      async handle({ user, content, reply }) {
+        const limit = Number(fieldsOf(content, "Payments").Limit ?? "20");
+        if (!Number.isInteger(limit) || limit < 1 || limit > paymentsListMax) return malformed(`Payments Limit must be 1..${paymentsListMax}`);
         return reply("wallet.payments.result", 200, [{ name: "Payments", children: (await payments.paymentsOf(user, limit)).map(status) }]);
       },
     },
