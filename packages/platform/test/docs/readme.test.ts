@@ -24,7 +24,7 @@ const { blocks, problems } = readFencedBlocks(readme);
 
 /** What each walkthrough must show besides exiting 0 with no error answer (so a silent no-op cannot pass). */
 const expected: Record<string, RegExp[]> = {
-  curl: [/"token":/, /"transferId":/],
+  curl: [/"transferId":/, /"note":"lunch"/, /logout: 204/],
   "confirmed-payment": [/receipt/i, /refund/i],
   ecash: [/accept/i],
   demo: [/every balance equals its postings/],
@@ -73,7 +73,7 @@ function script(dir: string, steps: FencedBlock[], ports: Ports): string {
     "background_pids=()",
     "trap 'for pid in \"${background_pids[@]}\"; do kill \"$pid\" 2>/dev/null || true; done' EXIT",
     // A deadlock guard, not a speed check: 10 minutes for a server to say it listens.
-    "wait_for_listening() { for _ in $(seq 1 6000); do grep -qi 'listening' \"$1\" && return 0; sleep 0.1; done; cat \"$1\" >&2; return 1; }",
+    "wait_for_listening() { for _ in $(seq 1 6000); do grep -qiE 'listening|serving at' \"$1\" && return 0; sleep 0.1; done; cat \"$1\" >&2; return 1; }",
   ];
   steps.forEach((step, index) => {
     const text = withPorts(step.text, ports);

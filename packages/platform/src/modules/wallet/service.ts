@@ -8,6 +8,7 @@ import { parseNote } from "./notes.js";
 
 /** Ledger business codes of wallet movements (TransferInput.code). */
 export const transferCodes = { p2p: 1, topUp: 2, withdrawal: 3 } as const;
+const kindCodeKey = { p2p: "p2p", top_up: "topUp", withdrawal: "withdrawal" } as const satisfies Record<MovementReceipt["kind"], keyof typeof transferCodes>;
 
 /** The platform's account at the bank: top-ups are debited to it, withdrawals credited. */
 export const bankClearingKind = "bank_clearing";
@@ -96,7 +97,7 @@ export class WalletService {
     if (!parsed.ok) return { ok: false, code: "ERR_NOTE_INVALID" };
     // Applied already (by an attempt that lost its claim, or died before answering): the answer is
     // the receipt, whatever changed since (a payee suspended meanwhile must not turn it into a refusal).
-    const applied = await this.receiptIfApplied(input.transferId, "p2p", payer.msisdn, input.toMsisdn);
+    const applied = await this.receiptIfApplied(input, "p2p", payer.msisdn, input.toMsisdn);
     if (applied !== undefined) return applied.ok ? { ok: true, value: { ...applied.value, note: await this.storedNote(input.transferId) } } : applied;
     if (payer.status !== "active") return { ok: false, code: "ERR_USER_SUSPENDED" };
     const payee = await this.parties.userByMsisdn(input.toMsisdn);
@@ -206,7 +207,7 @@ export class WalletService {
   }
 
   async topUp(user: User, input: { amount: bigint; currency: string; transferId: string; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
-    const applied = await this.receiptIfApplied(input.transferId, "top_up", null, user.msisdn);
+    const applied = await this.receiptIfApplied(input, "top_up", null, user.msisdn);
     if (applied !== undefined) return applied;
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
@@ -215,7 +216,7 @@ export class WalletService {
   }
 
   async withdraw(user: User, input: { amount: bigint; currency: string; transferId: string; fence?: Fence }): Promise<Outcome<MovementReceipt>> {
-    const applied = await this.receiptIfApplied(input.transferId, "withdrawal", user.msisdn, null);
+    const applied = await this.receiptIfApplied(input, "withdrawal", user.msisdn, null);
     if (applied !== undefined) return applied;
     const checked = this.checkBankTransfer(user, input);
     if (!checked.ok) return checked;
@@ -264,9 +265,23 @@ export class WalletService {
     return receipt(transfer, kind, fromMsisdn, toMsisdn);
   }
 
-  private async receiptIfApplied(transferId: string, kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null): Promise<Outcome<MovementReceipt> | undefined> {
-    const transfer = await this.ledger.transfer(transferId);
-    return transfer === undefined ? undefined : receipt(transfer, kind, fromMsisdn, toMsisdn);
+  /**
+   * The receipt of a transfer already applied under this id, if it is the one asked for; a transfer under
+   * the id that differs (a key reused, after its idempotency record expired, for another amount, currency,
+   * kind or payee) is ERR_IDEMPOTENCY_MISMATCH, as the ledger itself would answer.
+   */
+  private async receiptIfApplied(
+    input: { transferId: string; amount: bigint; currency: string }, kind: MovementReceipt["kind"], fromMsisdn: string | null, toMsisdn: string | null,
+  ): Promise<Outcome<MovementReceipt> | undefined> {
+    const transfer = await this.ledger.transfer(input.transferId);
+    if (transfer === undefined) return undefined;
+    const mismatch = { ok: false, code: "ERR_IDEMPOTENCY_MISMATCH" } as const;
+    if (transfer.code !== transferCodes[kindCodeKey[kind]] || transfer.amount !== input.amount || transfer.currency !== input.currency) return mismatch;
+    if (kind === "p2p") {
+      const [named] = await this.describe([{ transferId: transfer.id, counterpartyAccountId: transfer.creditAccountId }]);
+      if (named?.counterparty?.msisdn !== toMsisdn) return mismatch;
+    }
+    return receipt(transfer, kind, fromMsisdn, toMsisdn);
   }
 }
 
