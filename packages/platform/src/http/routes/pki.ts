@@ -32,7 +32,9 @@ export function pkiRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.get("/pki/ocsp/:request", {
       schema: { tags: ["pki"], summary: "OCSP responder, GET with the base64 request in the path (RFC 6960 A.1)", params: z.strictObject({ request: z.string().max(2 * ocspRequestBytesMax) }) },
     }, async (request, reply) => {
-      const der = Buffer.from(decodeURIComponent(request.params.request), "base64");
+      // The router has already percent-decoded the parameter (RFC 6960 A.1: base64, then URL-encoded); decoding it
+      // again would misread a literal "%" (and throw on "%25"). Bytes that are not base64 give malformedRequest.
+      const der = Buffer.from(request.params.request, "base64");
       return reply.type("application/ocsp-response").send(Buffer.from(await ctx.pki.ocsp(new Uint8Array(der))));
     });
 
