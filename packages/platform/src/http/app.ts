@@ -21,7 +21,7 @@ import { bankingRoutes } from "./routes/banking.js";
 import { settlementRoutes } from "./routes/settlement.js";
 import { ecashRoutes } from "./routes/ecash.js";
 import { fieldErrorCodes } from "./schemas.js";
-import { documentInfo, documentTags, errorCodesOf, errorResponses, registerReference, schemeCallers, securitySchemes } from "./openapi.js";
+import { documentInfo, documentTags, finishDocument, errorCodesOf, errorResponses, registerReference, schemeCallers, securitySchemes } from "./openapi.js";
 
 export interface AppOptions {
   bodyBytesMax: number;
@@ -45,6 +45,9 @@ const fastifyErrorCodes: Record<string, ApiErrorCode> = {
 /** What a 4xx error without a code of ours answers with: still our shape, still the client's fault (never a 500). */
 const codeByClientStatus: Record<number, ApiErrorCode> = { 404: "ERR_ROUTE_NOT_FOUND", 405: "ERR_METHOD_NOT_ALLOWED", 413: "ERR_BODY_TOO_LARGE", 414: "ERR_URI_TOO_LONG", 415: "ERR_UNSUPPORTED_MEDIA_TYPE" };
 
+/** Each route's error codes as its OpenAPI entry lists them, by "METHOD /url" (see onRoute). */
+const declaredErrors = new Map<string, Set<ApiErrorCode>>();
+
 /** The methods the API's routes take; any other method (QUERY, PROPFIND, TRACE, ...) is 405 before anything is read. */
 const methodsServed = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]);
 
@@ -53,7 +56,11 @@ const methodsServed = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
  * Messages are ours: an error's own message may echo the request (a path, a header) and is not sent.
  */
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (error instanceof ApiError) return reply.code(statusOf(error.code)).send(errorBody(error.code, error.message, error.details));
+  if (error instanceof ApiError) {
+    const declared = declaredErrors.get(`${request.method} ${request.routeOptions.url}`);
+    if (declared !== undefined && !declared.has(error.code)) request.log.warn({ code: error.code, route: request.routeOptions.url }, "error code not declared by the route (OpenAPI)");
+    return reply.code(statusOf(error.code)).send(errorBody(error.code, error.message, error.details));
+  }
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({ path: v.instancePath || "/", message: v.message }));
     const field = error.validation.map((v) => v.instancePath.split("/")[1] ?? "").find((f) => f in fieldErrorCodes);
@@ -130,7 +137,9 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
     routeMethods.push({ pattern: pathPattern(route.url), methods });
     const schema = (route.schema ??= {}) as { response?: Record<string | number, unknown>; hide?: boolean };
     if (schema.hide === true) return;
-    schema.response = { ...schema.response, ...errorResponses(errorCodesOf(route)) };
+    const codes = errorCodesOf(route);
+    for (const method of methods) declaredErrors.set(`${method} ${route.url}`, codes);
+    schema.response = { ...schema.response, ...errorResponses(codes) };
   });
 
   const metrics = createMetrics(ctx.ledger);
@@ -171,7 +180,7 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
       components: { securitySchemes },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) => finishDocument(jsonSchemaTransformObject(document)),
   });
   await registerReference(app);
 

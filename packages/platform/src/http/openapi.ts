@@ -8,9 +8,8 @@ import { fieldErrorCodes } from "./schemas.js";
 declare module "fastify" {
   interface FastifyContextConfig {
     /**
-     * The domain error codes this route's handler can answer with, declared once: the handler throws
-     * them through `refuse(errors, code)` (a type error for a code not listed) and the OpenAPI document
-     * lists them under their statuses. Codes every route of its kind can return (authentication,
+     * The domain error codes this route's handler can answer with, declared once: the OpenAPI document lists them
+     * under their statuses, and the error handler logs a warning for a code a route answers with but did not declare. Codes every route of its kind can return (authentication,
      * validation, body parsing, idempotency) are added by `errorCodesOf`.
      */
     errors?: readonly ApiErrorCode[];
@@ -24,7 +23,7 @@ export const securitySchemes = {
 } as const;
 
 /** Route `security` values. The authentication hook (app.ts) reads them: the document says who may call, and the platform enforces it. */
-export const security = {
+export const security: Record<"user" | "operator" | "merchant" | "party", { [scheme: string]: string[] }[]> = {
   user: [{ bearerAuth: [] }],
   operator: [{ bearerAuth: [] }],
   merchant: [{ merchantApiKey: [] }],
@@ -186,4 +185,31 @@ export async function registerReference(app: FastifyInstance): Promise<void> {
   app.get("/docs", hidden, async (_request, reply) => reply.header("content-security-policy", referenceCsp).header("x-content-type-options", "nosniff").type("text/html; charset=utf-8").send(referencePage));
   app.get("/docs/reference.js", hidden, async (_request, reply) => reply.type("text/javascript; charset=utf-8").header("x-content-type-options", "nosniff").send(referenceScript));
   app.get("/docs/redoc.standalone.js", hidden, async (_request, reply) => reply.type("text/javascript; charset=utf-8").header("x-content-type-options", "nosniff").header("cache-control", "public, max-age=3600").send(bundle));
+}
+
+
+const successDescriptions: Record<string, string> = { 200: "OK", 201: "Created", 202: "Accepted: still pending", 204: "Done; no body" };
+
+/**
+ * Last touches on the generated document: a success response without its own description gets one
+ * by status (instead of "Default Response"), 204 has no content, and schema components that no
+ * operation uses (zod registers an input twin of each named output schema) are dropped.
+ */
+export function finishDocument<T extends Record<string, any>>(document: T): T {
+  for (const operations of Object.values(document.paths ?? {}) as Record<string, any>[]) {
+    for (const operation of Object.values(operations)) {
+      for (const [status, response] of Object.entries((operation?.responses ?? {}) as Record<string, any>)) {
+        if (response.description === "Default Response") response.description = response.content?.["application/json"]?.schema?.description ?? successDescriptions[status] ?? "OK";
+        if (status === "204") delete response.content;
+      }
+    }
+  }
+  const schemas = document.components?.schemas as Record<string, unknown> | undefined;
+  if (schemas !== undefined) {
+    const text = JSON.stringify({ paths: document.paths, schemas });
+    for (const name of Object.keys(schemas)) {
+      if (!text.includes(`"#/components/schemas/${name}"`)) delete schemas[name];
+    }
+  }
+  return document;
 }
