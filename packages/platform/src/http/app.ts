@@ -64,7 +64,10 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
   if (hasZodFastifySchemaValidationErrors(error)) {
     const issues = error.validation.map((v) => ({ path: v.instancePath || "/", message: v.message }));
     const field = error.validation.map((v) => v.instancePath.split("/")[1] ?? "").find((f) => f in fieldErrorCodes);
-    const code = field === undefined ? "ERR_VALIDATION" : fieldErrorCodes[field]!;
+    let code: ApiErrorCode = field === undefined ? "ERR_VALIDATION" : fieldErrorCodes[field]!;
+    if (error.validationContext === "headers" && error.validation.some((v) => v.instancePath === "/idempotency-key")) {
+      code = request.headers["idempotency-key"] === undefined ? "ERR_IDEMPOTENCY_KEY_REQUIRED" : "ERR_IDEMPOTENCY_KEY_INVALID";
+    }
     return reply.code(statusOf(code)).send(errorBody(code, undefined, { issues }));
   }
   const mapped = error.code === undefined ? undefined : fastifyErrorCodes[error.code];

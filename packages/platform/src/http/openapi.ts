@@ -4,6 +4,7 @@ import type { FastifyInstance, RouteOptions } from "fastify";
 import { z } from "zod";
 import { apiErrors, statusOf, type ApiErrorCode } from "../errors/api-errors.js";
 import { fieldErrorCodes } from "./schemas.js";
+import { isValidIdempotencyKey } from "../modules/idempotency/service.js";
 
 declare module "fastify" {
   interface FastifyContextConfig {
@@ -50,7 +51,7 @@ export const errorComponent = z.object({
 
 /** The Idempotency-Key header of a money-moving request (required). */
 export const idempotencyHeaders = z.object({
-  "idempotency-key": z.string().min(8).max(255).meta({
+  "idempotency-key": z.string().refine(isValidIdempotencyKey, "8 to 255 visible ASCII characters").meta({
     description: "A fresh unique key per intended operation (8-255 visible ASCII, e.g. a UUID). A retry with the same key and body replays the first answer; with another body it is 409 ERR_IDEMPOTENCY_MISMATCH.",
     example: "3f2b8c1e-9a4d-4e7b-8c21-5d6e7f809a1b",
   }),
@@ -204,6 +205,7 @@ export function finishDocument<T extends Record<string, any>>(document: T): T {
       }
     }
   }
+  nullableEnums(document);
   const schemas = document.components?.schemas as Record<string, unknown> | undefined;
   if (schemas !== undefined) {
     const text = JSON.stringify({ paths: document.paths, schemas });
@@ -212,4 +214,16 @@ export function finishDocument<T extends Record<string, any>>(document: T): T {
     }
   }
   return document;
+}
+
+/** OpenAPI 3.0.3 (§4.7.25, nullable): a nullable enum must list null among its values, or null does not validate. */
+function nullableEnums(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) nullableEnums(item);
+    return;
+  }
+  if (typeof node !== "object" || node === null) return;
+  const schema = node as Record<string, unknown>;
+  if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  for (const value of Object.values(schema)) nullableEnums(value);
 }
