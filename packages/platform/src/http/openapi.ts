@@ -185,6 +185,8 @@ export async function registerReference(app: FastifyInstance): Promise<void> {
   app.get("/docs/json", hidden, document);
   app.get("/docs", hidden, async (_request, reply) => reply.header("content-security-policy", referenceCsp).header("x-content-type-options", "nosniff").type("text/html; charset=utf-8").send(referencePage));
   app.get("/docs/reference.js", hidden, async (_request, reply) => reply.type("text/javascript; charset=utf-8").header("x-content-type-options", "nosniff").send(referenceScript));
+  // Browsers ask for it on every page; no icon, and no 404 in their console.
+  app.get("/favicon.ico", hidden, async (_request, reply) => reply.code(204).send());
   app.get("/docs/redoc.standalone.js", hidden, async (_request, reply) => reply.type("text/javascript; charset=utf-8").header("x-content-type-options", "nosniff").header("cache-control", "public, max-age=3600").send(bundle));
 }
 
