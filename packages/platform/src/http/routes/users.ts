@@ -41,7 +41,8 @@ export function userRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post("/users", {
       schema: {
         tags: ["users"], summary: "Register a user; creates a wallet in each platform currency",
-        body: z.strictObject({ msisdn, displayName: z.string().trim().min(1).max(64).refine(...noNul).meta({ example: "Amina Njeri" }), password: password.meta({ example: "correct horse battery" }) }),
+        body: z.strictObject({ msisdn, displayName: z.string().trim().min(1).max(64).refine(...noNul).meta({ example: "Amina Njeri" }), password: password.meta({ example: "correct horse battery" }) })
+          .meta({ example: { msisdn: "+254700000042", displayName: "Amina Njeri", password: "correct horse battery" } }),
         response: { 201: userView },
       },
       config: { errors: registerErrors },
