@@ -21,8 +21,4 @@ export const fieldErrorCodes: Record<string, "ERR_AMOUNT_INVALID" | "ERR_CURRENC
   toMsisdn: "ERR_MSISDN_INVALID",
 };
 
-export const errorResponse = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-}).meta({ id: "Error" });
-
 export const pageLimit = z.coerce.number().int().min(1).max(100).default(20);

@@ -85,7 +85,7 @@ export function settlementRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
         summary: "Reconcile the clearing account's movements with the bank's statement: every mismatch (admin, risk)",
       },
       config: { errors: ["ERR_BANK_NOT_CONFIGURED", "ERR_CURRENCY_UNSUPPORTED", "ERR_BANK_UNAVAILABLE"] },
-    }, async (request, reply) => {
+    }, async (request) => {
       await ctx.callers.operator(request, ["admin", "risk"]);
       const report = await ctx.banking.reconcile(request.query.currency);
       if (typeof report === "string") throw new ApiError(report);
