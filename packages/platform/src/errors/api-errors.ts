@@ -6,6 +6,7 @@
 export const apiErrors = {
   ERR_VALIDATION: [400, "The request does not match the schema"],
   ERR_MALFORMED_JSON: [400, "The body is not valid JSON"],
+  ERR_BAD_REQUEST: [400, "The request is malformed (URL, headers or framing)"],
   ERR_AMOUNT_INVALID: [400, "amount must be a string of minor units, 1 to 9223372036854775807"],
   ERR_CSR_INVALID: [400, "The certificate request is malformed, badly signed, or not for a P-256 key"],
   ERR_CSR_KEY_UNSUPPORTED: [400, "The certificate request's key is not accepted: EC P-256, or RSA 2048-4096 where legacy RSA devices are enabled"],
@@ -46,6 +47,7 @@ export const apiErrors = {
   ERR_NOT_PAYER: [403, "This payment is addressed to another user"],
   ERR_NOT_FOUND: [404, "Not found"],
   ERR_ROUTE_NOT_FOUND: [404, "No such route"],
+  ERR_METHOD_NOT_ALLOWED: [405, "This route does not take this method; see the Allow header"],
   ERR_RECIPIENT_NOT_FOUND: [404, "No active user has that MSISDN"],
   ERR_ACCOUNT_NOT_FOUND: [404, "No such account"],
   ERR_MERCHANT_NOT_FOUND: [404, "No such merchant"],
@@ -71,6 +73,7 @@ export const apiErrors = {
   ERR_REFERENCE_TAKEN: [409, "This merchant reference is already used by another payment"],
   ERR_SKU_TAKEN: [409, "A product with this sku exists"],
   ERR_BODY_TOO_LARGE: [413, "The body is too large"],
+  ERR_URI_TOO_LONG: [414, "A path parameter is too long"],
   ERR_UNSUPPORTED_MEDIA_TYPE: [415, "Send application/json"],
   ERR_CURRENCY_UNSUPPORTED: [422, "This platform does not hold that currency"],
   ERR_SELF_TRANSFER: [422, "Payer and payee are the same"],

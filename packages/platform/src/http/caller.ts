@@ -23,18 +23,32 @@ export type Caller =
   | { type: "merchant"; merchant: Merchant };
 
 export class CallerResolver {
+  /** Each request's caller once known: the authentication hooks (app.ts) resolve it, handlers read it. */
+  private readonly identified = new WeakMap<object, Promise<Caller>>();
+  private readonly resolved = new WeakMap<object, Promise<Caller>>();
+
   constructor(private readonly auth: AuthService, private readonly parties: PartiesService, private readonly signing?: RequestSigning) {}
 
-  async resolve(request: FastifyRequest): Promise<Caller> {
+  /**
+   * Who is calling, from the Authorization header alone (no body needed): run before the body is read, so an
+   * unauthenticated request gets 401 before its body is parsed or validated.
+   */
+  identify(request: FastifyRequest): Promise<Caller> {
+    let caller = this.identified.get(request);
+    if (caller === undefined) {
+      caller = this.fromHeader(request);
+      this.identified.set(request, caller);
+    }
+    return caller;
+  }
+
+  private async fromHeader(request: FastifyRequest): Promise<Caller> {
     const secret = bearerSecret(request);
     if (secret === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
     if (secret.startsWith("obol_sk_")) {
       const merchantId = await this.auth.merchantForApiKey(secret);
       const merchant = merchantId === undefined ? undefined : await this.parties.merchantById(merchantId);
       if (merchant === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
-      const signed = this.signing === undefined ? "ok"
-        : await this.signing.check(merchant.id, { method: request.method, url: request.url, headers: request.headers, body: receivedBodies.get(request) });
-      if (signed !== "ok") throw new ApiError(signed);
       return { type: "merchant", merchant };
     }
     const session = await this.auth.session(secret);
@@ -44,6 +58,21 @@ export class CallerResolver {
     if (user === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
     if (user.status !== "active") throw new ApiError("ERR_USER_SUSPENDED");
     return { type: "user", user };
+  }
+
+  /** The caller, with a merchant's request signature checked over the body as sent (so after the body is read). */
+  resolve(request: FastifyRequest): Promise<Caller> {
+    let caller = this.resolved.get(request);
+    if (caller === undefined) {
+      caller = this.identify(request).then(async (identified) => {
+        if (identified.type !== "merchant" || this.signing === undefined) return identified;
+        const signed = await this.signing.check(identified.merchant.id, { method: request.method, url: request.url, headers: request.headers, body: receivedBodies.get(request) });
+        if (signed !== "ok") throw new ApiError(signed);
+        return identified;
+      });
+      this.resolved.set(request, caller);
+    }
+    return caller;
   }
 
   async user(request: FastifyRequest): Promise<User> {

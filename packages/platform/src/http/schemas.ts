@@ -23,8 +23,4 @@ export const fieldErrorCodes: Record<string, "ERR_AMOUNT_INVALID" | "ERR_CURRENC
   newPassword: "ERR_PASSWORD_WEAK",
 };
 
-export const errorResponse = z.object({
-  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
-}).meta({ id: "Error" });
-
 export const pageLimit = z.coerce.number().int().min(1).max(100).default(20);

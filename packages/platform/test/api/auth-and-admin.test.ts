@@ -340,10 +340,15 @@ test("every response has an x-request-id, fresh per request and not taken from t
   assert.equal(new Set(ids).size, ids.length, "request ids repeat");
 });
 
-test("an unknown route or method is 404 ERR_ROUTE_NOT_FOUND", async () => {
-  for (const [method, url] of [["GET", "/v1/nope"], ["POST", "/nope"], ["GET", "/v1/transfers"], ["DELETE", "/v1/me"], ["GET", "/v2/me"], ["PUT", "/v1/transfers"]] as const) {
+test("an unknown route is 404 ERR_ROUTE_NOT_FOUND; a known route with another method is 405 ERR_METHOD_NOT_ALLOWED with Allow", async () => {
+  for (const [method, url] of [["GET", "/v1/nope"], ["POST", "/nope"], ["GET", "/v2/me"]] as const) {
     const reply = await h.call(method, url, { token: h.a.token });
     assertError(reply, 404, "ERR_ROUTE_NOT_FOUND", `${method} ${url}`);
+  }
+  for (const [method, url, allow] of [["GET", "/v1/transfers", "POST"], ["DELETE", "/v1/me", "GET, HEAD"], ["PUT", "/v1/transfers", "POST"]] as const) {
+    const reply = await h.call(method, url, { token: h.a.token });
+    assertError(reply, 405, "ERR_METHOD_NOT_ALLOWED", `${method} ${url}`);
+    assert.equal(reply.headers.allow, allow, `${method} ${url}`);
   }
 });
 

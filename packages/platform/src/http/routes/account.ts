@@ -1,32 +1,11 @@
 import { z } from "zod";
-import type { FastifyRequest } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
-import { ApiError, statusOf, type ApiErrorCode } from "../../errors/api-errors.js";
-import type { User } from "../../modules/parties/service.js";
+import { ApiError } from "../../errors/api-errors.js";
 import { noteCodePointsMax, parseNote } from "../../modules/wallet/notes.js";
 import { bearerSecret } from "../caller.js";
 import type { RouteContext } from "../context.js";
+import { security } from "../openapi.js";
 import { password } from "../schemas.js";
-
-const bearer = [{ bearerAuth: [] }];
-
-/**
- * Error responses of a route, one schema per status, each listing the codes it can carry, in the
- * API's one shape { error: { code, message, details? } }. The list must be complete: the answer is
- * checked against it when it is sent.
- */
-function errorResponses(codes: readonly ApiErrorCode[]): Record<number, z.ZodType> {
-  const byStatus = new Map<number, ApiErrorCode[]>();
-  for (const code of codes) byStatus.set(statusOf(code), [...(byStatus.get(statusOf(code)) ?? []), code]);
-  return Object.fromEntries([...byStatus].map(([status, list]) => [status, z.object({
-    error: z.object({ code: z.enum(list as [ApiErrorCode, ...ApiErrorCode[]]), message: z.string(), details: z.unknown().optional() }),
-  }).meta({ description: list.join(", ") })]));
-}
-
-/** What any authenticated route may answer before its own work: bad credentials, a merchant's bad signature, the wrong kind of caller. */
-const authErrors: ApiErrorCode[] = ["ERR_UNAUTHENTICATED", "ERR_REQUEST_SIGNATURE", "ERR_REQUEST_SIGNATURE_REQUIRED", "ERR_FORBIDDEN", "ERR_USER_SUSPENDED"];
-/** What the framework answers for a body it cannot read. */
-const bodyErrors: ApiErrorCode[] = ["ERR_VALIDATION", "ERR_MALFORMED_JSON", "ERR_BODY_TOO_LARGE", "ERR_UNSUPPORTED_MEDIA_TYPE"];
 
 /** A transfer's optional note (modules/wallet/notes.ts); the error handler maps a bad one to ERR_NOTE_INVALID (schemas.ts fieldErrorCodes). */
 export const transferNote = z.string().max(noteCodePointsMax * 4).refine((text) => parseNote(text).ok, `at most ${noteCodePointsMax} characters, no control or bidirectional-override characters`)
@@ -59,22 +38,15 @@ const transferSchema = movementSchema.extend({
 
 /** Account basics: log out, change the password, look up one of your own transfers. */
 export function accountRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
-  // The caller is authenticated before the body and parameters are validated (preValidation runs
-  // after the app's own hook that keeps the body as sent, which merchant signatures cover), so an
-  // unauthenticated request learns nothing about what a valid one looks like: 401 first.
-  const callers = new WeakMap<FastifyRequest, User>();
-  const authenticateUser = async (request: FastifyRequest): Promise<void> => {
-    callers.set(request, await ctx.callers.user(request));
-  };
-  const caller = (request: FastifyRequest): User => callers.get(request)!;
-
   return async (app) => {
     app.post("/auth/logout", {
       schema: {
-        tags: ["users"], security: bearer,
+        tags: ["users"], security: security.user,
         summary: "End the presented session (user or operator token). Idempotent: an already ended or expired token also answers 204",
-        response: { 204: z.undefined().meta({ description: "The token no longer authenticates (no body)" }), ...errorResponses([...bodyErrors, "ERR_UNAUTHENTICATED", "ERR_FORBIDDEN", "ERR_INTERNAL"]) },
+        response: { 204: z.undefined().meta({ description: "The token no longer authenticates (no body)" }) },
       },
+      // An ended or expired token must still get its 204 (RFC 7009 §2.2): the handler checks the header itself.
+      config: { errors: ["ERR_UNAUTHENTICATED", "ERR_FORBIDDEN"], authenticatesItself: true },
     }, async (request, reply) => {
       const secret = bearerSecret(request);
       if (secret === undefined) throw new ApiError("ERR_UNAUTHENTICATED");
@@ -85,31 +57,28 @@ export function accountRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     app.post("/me/password", {
       schema: {
-        tags: ["users"], security: bearer,
+        tags: ["users"], security: security.user,
         summary: "Change your password. A wrong current password counts toward the login lockout. Every other session of yours ends; this one stays valid",
         body: z.strictObject({ currentPassword: z.string().max(128), newPassword: password.meta({ description: "10 to 128 characters, as at sign-up" }) }),
-        response: {
-          200: z.object({ otherSessionsRevoked: z.number().int().min(0) }),
-          ...errorResponses([...bodyErrors, ...authErrors, "ERR_PASSWORD_WEAK", "ERR_CURRENT_PASSWORD_WRONG", "ERR_LOGIN_LOCKED", "ERR_INTERNAL"]),
-        },
+        response: { 200: z.object({ otherSessionsRevoked: z.number().int().min(0) }) },
       },
-      preValidation: authenticateUser,
+      config: { errors: ["ERR_PASSWORD_WEAK", "ERR_CURRENT_PASSWORD_WRONG", "ERR_LOGIN_LOCKED"] },
     }, async (request) => {
-      const outcome = await ctx.account.changePassword({ user: caller(request), sessionToken: bearerSecret(request)!, ip: request.ip }, request.body);
+      const outcome = await ctx.account.changePassword({ user: await ctx.callers.user(request), sessionToken: bearerSecret(request)!, ip: request.ip }, request.body);
       if (!outcome.ok) throw new ApiError(outcome.code);
       return outcome.value;
     });
 
     app.get("/transfers/:id", {
       schema: {
-        tags: ["users"], security: bearer,
+        tags: ["users"], security: security.user,
         summary: "One of your transfers by id (any movement in your history); 404 for ids that are not yours",
         params: z.strictObject({ id: z.guid() }),
-        response: { 200: transferSchema, ...errorResponses(["ERR_VALIDATION", ...authErrors, "ERR_TRANSFER_NOT_FOUND", "ERR_INTERNAL"]) },
+        response: { 200: transferSchema },
       },
-      preValidation: authenticateUser,
+      config: { errors: ["ERR_TRANSFER_NOT_FOUND"] },
     }, async (request) => {
-      const outcome = await ctx.wallet.transfer(caller(request), request.params.id.toLowerCase());
+      const outcome = await ctx.wallet.transfer(await ctx.callers.user(request), request.params.id.toLowerCase());
       if (!outcome.ok) throw new ApiError(outcome.code);
       return outcome.value;
     });

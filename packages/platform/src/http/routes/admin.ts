@@ -4,14 +4,20 @@ import { ApiError } from "../../errors/api-errors.js";
 import { decoyHash, verifyPassword } from "../../modules/parties/passwords.js";
 import type { RouteContext } from "../context.js";
 import { noNul, pageLimit, uuid } from "../schemas.js";
+import { security } from "../openapi.js";
+import { ledgerReport, merchantView, session } from "../views.js";
 
-const bearer = [{ bearerAuth: [] }];
+const bearer = security.operator;
 
 /** The operators' back office: merchant approval, account freezes, ledger proof. */
 export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post("/admin/login", {
-      schema: { tags: ["admin"], summary: "Log an operator in", body: z.strictObject({ username: z.string().max(32).refine(...noNul), password: z.string().max(128) }) },
+      schema: {
+        tags: ["admin"], summary: "Log an operator in", body: z.strictObject({ username: z.string().max(32).refine(...noNul).meta({ example: "admin" }), password: z.string().max(128) }),
+        response: { 200: session.extend({ role: z.enum(["admin", "risk", "support"]) }) },
+      },
+      config: { errors: ["ERR_LOGIN_LOCKED", "ERR_INVALID_CREDENTIALS"] },
     }, async (request, reply) => {
       const login = `operator:${request.body.username}`;
       if (await ctx.auth.isLocked(login)) throw new ApiError("ERR_LOGIN_LOCKED");
@@ -32,6 +38,7 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       schema: {
         tags: ["admin"], summary: "List merchants", security: bearer,
         querystring: z.strictObject({ status: z.enum(["pending", "approved", "suspended"]).optional(), limit: pageLimit, after: uuid.optional() }),
+        response: { 200: z.object({ merchants: z.array(merchantView), next: z.string().nullable() }) },
       },
     }, async (request) => {
       await ctx.callers.operator(request, ["admin", "risk", "support"]);
@@ -42,7 +49,8 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     for (const [action, to] of [["approve", "approved"], ["suspend", "suspended"]] as const) {
       app.post(`/admin/merchants/:id/${action}`, {
-        schema: { tags: ["admin"], summary: `${action[0]!.toUpperCase()}${action.slice(1)} a merchant (admin)`, security: bearer, params: z.strictObject({ id: uuid }) },
+        schema: { tags: ["admin"], summary: `${action[0]!.toUpperCase()}${action.slice(1)} a merchant (admin)`, security: bearer, params: z.strictObject({ id: uuid }), response: { 200: merchantView } },
+        config: { errors: ["ERR_MERCHANT_NOT_FOUND", "ERR_MERCHANT_STATE"] },
       }, async (request) => {
         const operator = await ctx.callers.operator(request, ["admin"]);
         const decided = await ctx.parties.decideMerchant(request.params.id, to, operator.operatorId);
@@ -54,7 +62,8 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     for (const [action, frozen] of [["freeze", true], ["unfreeze", false]] as const) {
       app.post(`/admin/accounts/:id/${action}`, {
-        schema: { tags: ["admin"], summary: `${action[0]!.toUpperCase()}${action.slice(1)} a ledger account (admin, risk)`, security: bearer, params: z.strictObject({ id: uuid }) },
+        schema: { tags: ["admin"], summary: `${action[0]!.toUpperCase()}${action.slice(1)} a ledger account (admin, risk)`, security: bearer, params: z.strictObject({ id: uuid }), response: { 200: z.object({ accountId: z.string(), frozen: z.boolean() }) } },
+        config: { errors: ["ERR_ACCOUNT_NOT_FOUND"] },
       }, async (request) => {
         const operator = await ctx.callers.operator(request, ["admin", "risk"]);
         if (!(await ctx.ledger.setFrozen(request.params.id, frozen))) throw new ApiError("ERR_ACCOUNT_NOT_FOUND");
@@ -64,7 +73,7 @@ export function adminRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     }
 
     app.get("/admin/ledger/verify", {
-      schema: { tags: ["admin"], summary: "Prove every balance equals its postings (admin)", security: bearer },
+      schema: { tags: ["admin"], summary: "Prove every balance equals its postings (admin)", security: bearer, response: { 200: ledgerReport } },
     }, async (request) => {
       await ctx.callers.operator(request, ["admin"]);
       const report = await ctx.ledger.verify();

@@ -4,8 +4,9 @@ import type { FastifyRequest } from "fastify";
 import { markReadIdsMax, type Recipient } from "../../modules/notifications/service.js";
 import type { RouteContext } from "../context.js";
 import { pageLimit } from "../schemas.js";
+import { security } from "../openapi.js";
+import { notificationPage } from "../views.js";
 
-const bearer = [{ bearerAuth: [] }];
 const cursor = z.string().regex(/^[0-9]{1,18}$/).meta({ description: "A notification's cursor" });
 
 const listQuery = z.strictObject({
@@ -24,12 +25,12 @@ const markReadBody = z.union([
 export function notificationRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
   return async (app) => {
     const routes = [
-      { prefix: "/me", tag: "users", recipient: async (request: FastifyRequest): Promise<Recipient> => ({ type: "user", id: (await ctx.callers.user(request)).id }) },
-      { prefix: "/merchant", tag: "merchants", recipient: async (request: FastifyRequest): Promise<Recipient> => ({ type: "merchant", id: (await ctx.callers.merchant(request)).id }) },
+      { prefix: "/me", tag: "users", security: security.user, recipient: async (request: FastifyRequest): Promise<Recipient> => ({ type: "user", id: (await ctx.callers.user(request)).id }) },
+      { prefix: "/merchant", tag: "merchants", security: security.merchant, recipient: async (request: FastifyRequest): Promise<Recipient> => ({ type: "merchant", id: (await ctx.callers.merchant(request)).id }) },
     ];
-    for (const { prefix, tag, recipient } of routes) {
+    for (const { prefix, tag, security: bearer, recipient } of routes) {
       app.get(`${prefix}/notifications`, {
-        schema: { tags: [tag], summary: "The caller's notifications, with the unread count", security: bearer, querystring: listQuery },
+        schema: { tags: [tag], summary: "The caller's notifications, with the unread count", security: bearer, querystring: listQuery, response: { 200: notificationPage } },
       }, async (request) => {
         const { limit, before, after, unread } = request.query;
         return ctx.notifications.list(await recipient(request), {
@@ -39,7 +40,7 @@ export function notificationRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       });
 
       app.post(`${prefix}/notifications/read`, {
-        schema: { tags: [tag], summary: "Mark the caller's notifications read: by id, or all up to a cursor", security: bearer, body: markReadBody },
+        schema: { tags: [tag], summary: "Mark the caller's notifications read: by id, or all up to a cursor", security: bearer, body: markReadBody, response: { 200: z.object({ marked: z.number().int() }) } },
       }, async (request) => {
         const body = request.body;
         return ctx.notifications.markRead(await recipient(request), "ids" in body ? { ids: body.ids } : { through: BigInt(body.through) });

@@ -7,8 +7,11 @@ import { paymentStates, paymentView, productView, type Payment, type Refund } fr
 import type { RouteContext } from "../context.js";
 import { failure, idempotent } from "../idempotent.js";
 import { amount, currency, msisdn, noNul, pageLimit, uuid } from "../schemas.js";
+import { idempotencyHeaders, security } from "../openapi.js";
+import { noContent, payment, paymentDetail, product, refund, validationSettings } from "../views.js";
 
-const bearer = [{ bearerAuth: [] }];
+const bearer = security.merchant;
+const page = (key: string, item: z.ZodType) => z.object({ [key]: z.array(item), next: z.string().nullable() });
 const reference = z.string().min(1).max(64).regex(/^[\x21-\x7e]+$/, "visible ASCII");
 const text = (max: number) => z.string().trim().max(max).refine(...noNul);
 const sku = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
@@ -36,8 +39,11 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post("/products", {
       schema: {
         tags: ["products"], summary: "Add a product to the calling merchant's catalogue", security: bearer,
-        body: z.strictObject({ sku, name: text(128).pipe(z.string().min(1)), description: text(1024).default(""), price: amount, currency, active: z.boolean().default(true) }),
+        body: z.strictObject({ sku, name: text(128).pipe(z.string().min(1)), description: text(1024).default(""), price: amount, currency, active: z.boolean().default(true) })
+          .meta({ example: { sku: "chai-500g", name: "Chai, 500 g", price: "45000", currency: "KES" } }),
+        response: { 201: product },
       },
+      config: { errors: ["ERR_SKU_TAKEN", "ERR_CURRENCY_UNSUPPORTED", "ERR_LIMIT_REACHED"] },
     }, async (request, reply) => {
       const merchant = await ctx.callers.merchant(request);
       const created = await ctx.products.create(merchant.id, { ...request.body, price: parseAmount(request.body.price)! }, randomUUID());
@@ -46,14 +52,14 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     });
 
     app.get("/products", {
-      schema: { tags: ["products"], summary: "The calling merchant's products, by sku", security: bearer, querystring: z.strictObject({ after: sku.optional(), limit: pageLimit }) },
+      schema: { tags: ["products"], summary: "The calling merchant's products, by sku", security: bearer, querystring: z.strictObject({ after: sku.optional(), limit: pageLimit }), response: { 200: page("products", product) } },
     }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       const products = await ctx.products.list(merchant.id, { afterSku: request.query.after, limit: request.query.limit, activeOnly: false });
       return { products: products.map(productView), next: products.length === request.query.limit ? products.at(-1)!.sku : null };
     });
 
-    app.get("/products/:id", { schema: { tags: ["products"], summary: "One product", security: bearer, params: z.strictObject({ id: uuid }) } }, async (request) => {
+    app.get("/products/:id", { schema: { tags: ["products"], summary: "One product", security: bearer, params: z.strictObject({ id: uuid }), response: { 200: product } }, config: { errors: ["ERR_PRODUCT_NOT_FOUND"] } }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       const found = await ctx.products.get(merchant.id, request.params.id);
       if (found === undefined) throw new ApiError("ERR_PRODUCT_NOT_FOUND");
@@ -64,7 +70,9 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       schema: {
         tags: ["products"], summary: "Change a product's name, description, price or availability", security: bearer, params: z.strictObject({ id: uuid }),
         body: z.strictObject({ name: text(128).pipe(z.string().min(1)).optional(), description: text(1024).optional(), price: amount.optional(), active: z.boolean().optional() }),
+        response: { 200: product },
       },
+      config: { errors: ["ERR_PRODUCT_NOT_FOUND"] },
     }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       const { price, ...rest } = request.body;
@@ -73,10 +81,10 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       return productView(updated.value);
     });
 
-    app.delete("/products/:id", { schema: { tags: ["products"], summary: "Remove a product from the catalogue", security: bearer, params: z.strictObject({ id: uuid }) } }, async (request, reply) => {
+    app.delete("/products/:id", { schema: { tags: ["products"], summary: "Remove a product from the catalogue", security: bearer, params: z.strictObject({ id: uuid }), response: { 204: noContent } }, config: { errors: ["ERR_PRODUCT_NOT_FOUND"] } }, async (request, reply) => {
       const merchant = await ctx.callers.merchant(request);
       if (!(await ctx.products.remove(merchant.id, request.params.id))) throw new ApiError("ERR_PRODUCT_NOT_FOUND");
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     });
 
     // ── catalogue purchase validation (seed 001 §9.3) ──
@@ -84,8 +92,10 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       schema: {
         tags: ["products"], security: bearer,
         summary: "Where the platform asks the merchant to accept a catalogue order (signed like webhooks), how long it waits, and what applies when no answer comes",
-        body: z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048), defaultResult: z.enum(["accept", "reject"]), timeoutMs: z.number().int().min(500).max(10_000).default(5_000) }),
+        body: z.strictObject({ url: z.url({ protocol: /^https?$/ }).max(2048).meta({ example: "https://shop.example/obol/validate" }), defaultResult: z.enum(["accept", "reject"]), timeoutMs: z.number().int().min(500).max(10_000).default(5_000) }),
+        response: { 200: validationSettings },
       },
+      config: { errors: ["ERR_URL_NOT_ALLOWED"] },
     }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       const saved = await ctx.purchases.setSettings(merchant.id, request.body);
@@ -93,7 +103,7 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       return saved.value;
     });
 
-    app.get("/merchant/validation", { schema: { tags: ["products"], summary: "The merchant's order validation settings", security: bearer } }, async (request) => {
+    app.get("/merchant/validation", { schema: { tags: ["products"], summary: "The merchant's order validation settings", security: bearer, response: { 200: validationSettings } }, config: { errors: ["ERR_NOT_FOUND"] } }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       const settings = await ctx.purchases.settings(merchant.id);
       if (settings === undefined) throw new ApiError("ERR_NOT_FOUND", "No validation URL: orders are accepted without asking");
@@ -103,13 +113,14 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     // ── payment requests ──
     app.post("/payments", {
       schema: {
-        tags: ["payments"], security: bearer,
+        tags: ["payments"], security: bearer, headers: idempotencyHeaders, response: { 201: payment },
         summary: "Request a payment from a user (by MSISDN) or an open one; the user confirms it on the phone. Needs an Idempotency-Key.",
         body: z.strictObject({
           kind: z.enum(["direct", "escrow"]).default("direct"), amount, currency, description: text(256).default(""), merchantReference: reference,
           payerMsisdn: msisdn.optional(), expiresInSeconds: z.number().int().min(1).max(86_400).optional(),
-        }),
+        }).meta({ example: { amount: "45000", currency: "KES", description: "Chai, 500 g", merchantReference: "order-1001", payerMsisdn: "+254700000001" } }),
       },
+      config: { errors: ["ERR_MERCHANT_NOT_APPROVED", "ERR_PAYER_NOT_FOUND", "ERR_REFERENCE_TAKEN", "ERR_CURRENCY_UNSUPPORTED", "ERR_EXPIRY_INVALID", "ERR_AMOUNT_LIMIT", "ERR_LIMIT_REACHED"] },
     }, async (request, reply) => {
       const merchant = await ctx.callers.merchant(request);
       const body = request.body;
@@ -129,6 +140,7 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
           state: z.enum(paymentStates).optional(), reference: reference.optional(), payerMsisdn: msisdn.optional(),
           createdFrom: z.iso.datetime().optional(), createdTo: z.iso.datetime().optional(), cursor: z.string().max(200).optional(), limit: pageLimit,
         }),
+        response: { 200: page("payments", payment) },
       },
     }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
@@ -142,7 +154,8 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     });
 
     app.get("/payments/:id", {
-      schema: { tags: ["payments"], summary: "A payment's status, refunds and state history (the fallback to webhooks)", security: bearer, params: z.strictObject({ id: uuid }) },
+      schema: { tags: ["payments"], summary: "A payment's status, refunds and state history (the fallback to webhooks)", security: bearer, params: z.strictObject({ id: uuid }), response: { 200: paymentDetail } },
+      config: { errors: ["ERR_PAYMENT_NOT_FOUND"] },
     }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       const payment = await ctx.payments.get(merchant.id, request.params.id);
@@ -151,7 +164,8 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     });
 
     app.get("/payments/by-reference/:reference", {
-      schema: { tags: ["payments"], summary: "A payment by the merchant's own reference", security: bearer, params: z.strictObject({ reference }) },
+      schema: { tags: ["payments"], summary: "A payment by the merchant's own reference", security: bearer, params: z.strictObject({ reference }), response: { 200: paymentDetail } },
+      config: { errors: ["ERR_PAYMENT_NOT_FOUND"] },
     }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       const payment = await ctx.payments.store.byReference(merchant.id, request.params.reference);
@@ -162,9 +176,10 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     for (const action of ["cancel", "ship"] as const) {
       app.post(`/payments/:id/${action}`, {
         schema: {
-          tags: ["payments"], security: bearer, params: z.strictObject({ id: uuid }),
+          tags: ["payments"], security: bearer, params: z.strictObject({ id: uuid }), response: { 200: payment },
           summary: action === "cancel" ? "Cancel a request the payer has not confirmed yet" : "Escrow: mark the order shipped (starts the auto-release period)",
         },
+        config: { errors: action === "cancel" ? ["ERR_PAYMENT_NOT_FOUND", "ERR_PAYMENT_STATE", "ERR_PAYMENT_CANCELLED", "ERR_PAYMENT_EXPIRED"] : ["ERR_PAYMENT_NOT_FOUND", "ERR_PAYMENT_STATE"] },
       }, async (request) => {
         const merchant = await ctx.callers.merchant(request);
         const done = action === "cancel" ? await ctx.payments.cancel(merchant, request.params.id) : await ctx.payments.ship(merchant, request.params.id);
@@ -176,8 +191,10 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
     app.post("/payments/:id/refunds", {
       schema: {
         tags: ["payments"], summary: "Refund a succeeded payment, fully or in part; never above what was captured. Needs an Idempotency-Key.", security: bearer,
-        params: z.strictObject({ id: uuid }), body: z.strictObject({ amount, reason: text(256).default("") }),
+        params: z.strictObject({ id: uuid }), body: z.strictObject({ amount, reason: text(256).default("") }).meta({ example: { amount: "10000", reason: "One item out of stock" } }),
+        headers: idempotencyHeaders, response: { 201: refund },
       },
+      config: { errors: ["ERR_PAYMENT_NOT_FOUND", "ERR_PAYMENT_STATE", "ERR_REFUND_EXCEEDS_CAPTURE", "ERR_INSUFFICIENT_FUNDS", "ERR_ACCOUNT_FROZEN"] },
     }, async (request, reply) => {
       const merchant = await ctx.callers.merchant(request);
       return idempotent(ctx.idempotency, request, reply, `merchant:${merchant.id}`, "payments.refund", async (idFor) => {
@@ -188,7 +205,10 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
       });
     });
 
-    app.get("/payments/:id/refunds", { schema: { tags: ["payments"], summary: "Refunds of a payment", security: bearer, params: z.strictObject({ id: uuid }) } }, async (request) => {
+    app.get("/payments/:id/refunds", {
+      schema: { tags: ["payments"], summary: "Refunds of a payment", security: bearer, params: z.strictObject({ id: uuid }), response: { 200: z.object({ refunds: z.array(refund) }) } },
+      config: { errors: ["ERR_PAYMENT_NOT_FOUND"] },
+    }, async (request) => {
       const merchant = await ctx.callers.merchant(request);
       if ((await ctx.payments.get(merchant.id, request.params.id)) === undefined) throw new ApiError("ERR_PAYMENT_NOT_FOUND");
       return { refunds: (await ctx.payments.refunds(request.params.id)).map(refundView) };
@@ -196,7 +216,7 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     // ── operators ──
     app.get("/admin/disputes", {
-      schema: { tags: ["admin"], summary: "Escrow payments in dispute, oldest first (admin, risk, support)", security: bearer, querystring: z.strictObject({ limit: pageLimit }) },
+      schema: { tags: ["admin"], summary: "Escrow payments in dispute, oldest first (admin, risk, support)", security: security.operator, querystring: z.strictObject({ limit: pageLimit }), response: { 200: z.object({ payments: z.array(payment) }) } },
     }, async (request) => {
       await ctx.callers.operator(request, ["admin", "risk", "support"]);
       return { payments: (await ctx.payments.disputes(request.query.limit)).map(paymentView) };
@@ -204,9 +224,11 @@ export function paymentRoutes(ctx: RouteContext): FastifyPluginAsyncZod {
 
     app.post("/admin/payments/:id/resolve", {
       schema: {
-        tags: ["admin"], summary: "Resolve an escrow dispute: refund the buyer refundAmount (0 = release everything to the merchant) (admin, risk)", security: bearer,
-        params: z.strictObject({ id: uuid }), body: z.strictObject({ refundAmount: z.string().regex(/^(0|[1-9][0-9]{0,18})$/), note: text(256).default("") }),
+        tags: ["admin"], summary: "Resolve an escrow dispute: refund the buyer refundAmount (0 = release everything to the merchant) (admin, risk)", security: security.operator,
+        params: z.strictObject({ id: uuid }), body: z.strictObject({ refundAmount: z.string().regex(/^(0|[1-9][0-9]{0,18})$/).meta({ example: "0" }), note: text(256).default("") }),
+        response: { 200: payment },
       },
+      config: { errors: ["ERR_PAYMENT_NOT_FOUND", "ERR_PAYMENT_STATE", "ERR_REFUND_EXCEEDS_CAPTURE"] },
     }, async (request) => {
       const operator = await ctx.callers.operator(request, ["admin", "risk"]);
       const resolved = await ctx.payments.resolveDispute(operator.operatorId, request.params.id, BigInt(request.body.refundAmount));
