@@ -19,12 +19,53 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ok";
+                        };
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -53,12 +94,50 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description Prometheus text exposition format */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -87,12 +166,59 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description PEM (RFC 7468) */
+                            encryption: string;
+                            /** @description PEM (RFC 7468) */
+                            issuing: string;
+                            /** @description PEM (RFC 7468) */
+                            root: string;
+                            /** @description PEM (RFC 7468) */
+                            signing: string;
+                        };
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -121,12 +247,50 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The CRL, DER */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/pkix-crl": string;
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -155,14 +319,114 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            /** @description An OCSPRequest, DER */
+            requestBody: {
+                content: {
+                    "application/ocsp-request": string;
+                };
+            };
             responses: {
-                /** @description Default Response */
+                /** @description An OCSPResponse, DER (malformedRequest for bytes that are not an OCSP request) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/ocsp-response": string;
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -191,12 +455,86 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description An OCSPResponse, DER (malformedRequest for bytes that are not an OCSP request) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/ocsp-response": string;
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -225,12 +563,56 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "ready";
+                        };
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_NOT_READY`: Not ready
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_READY" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -263,12 +645,185 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            frozen: boolean;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ACCOUNT_NOT_FOUND`: No such account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ACCOUNT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -299,12 +854,185 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            accountId: string;
+                            frozen: boolean;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ACCOUNT_NOT_FOUND`: No such account */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ACCOUNT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -333,12 +1061,160 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description Minor units as a string of digits
+                             * @example 1250
+                             */
+                            bankBalance: string;
+                            bankLines: number;
+                            /** @example KES */
+                            currency: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            generatedAt: string;
+                            /**
+                             * @description Minor units as a string of digits
+                             * @example 1250
+                             */
+                            ledgerBalance: string;
+                            ledgerLines: number;
+                            matched: number;
+                            mismatches: ({
+                                kind: string;
+                                reference?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            offsetting: number;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNKNOWN" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNSUPPORTED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_NOT_CONFIGURED`: No bank is configured on this platform
+                 *     - `ERR_BANK_UNAVAILABLE`: The bank did not answer; try again
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_NOT_CONFIGURED" | "ERR_BANK_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -378,12 +1254,186 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            serial: string;
+                            /** @enum {string} */
+                            status: "revoked";
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_CERTIFICATE_NOT_FOUND`: No such certificate */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CERTIFICATE_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -412,12 +1462,109 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            payments: components["schemas"]["Payment"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -446,12 +1593,100 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            currency: string;
+                            escrowAccountId: string;
+                            escrowBalance: string;
+                            pendingMoves: number;
+                            tokens: {
+                                [key: string]: {
+                                    count: number;
+                                    escrow: string;
+                                };
+                            };
+                        };
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -489,12 +1724,168 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            code: string;
+                            expiresAt: string;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_MSISDN_INVALID`: MSISDN must be in E.164 form, e.g. +254700000001
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_MSISDN_INVALID" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -521,12 +1912,110 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            accounts: number;
+                            balanced: boolean;
+                            mismatches: {
+                                /**
+                                 * Format: uuid
+                                 * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+                                 */
+                                accountId: string;
+                                computed: {
+                                    [key: string]: string;
+                                };
+                                stored: {
+                                    [key: string]: string;
+                                };
+                            }[];
+                            /**
+                             * @description Minor units as a string of digits
+                             * @example 1250
+                             */
+                            postingsSum: string;
+                        };
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -559,17 +2048,158 @@ export interface paths {
                 content: {
                     "application/json": {
                         password: string;
+                        /** @example admin */
                         username: string;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            expiresAt: string;
+                            /** @enum {string} */
+                            role: "admin" | "risk" | "support";
+                            token: string;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INVALID_CREDENTIALS`: Wrong login or password */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INVALID_CREDENTIALS";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_LOGIN_LOCKED`: Too many failed logins; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_LOGIN_LOCKED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -600,12 +2230,110 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            merchants: components["schemas"]["Merchant"][];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -638,12 +2366,200 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Merchant"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_MERCHANT_NOT_FOUND`: No such merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MERCHANT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_MERCHANT_STATE`: The merchant is not in a state that allows this */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MERCHANT_STATE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -674,12 +2590,200 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Merchant"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_MERCHANT_NOT_FOUND`: No such merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MERCHANT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_MERCHANT_STATE`: The merchant is not in a state that allows this */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MERCHANT_STATE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -713,17 +2817,225 @@ export interface paths {
                     "application/json": {
                         /** @default  */
                         note?: string;
+                        /** @example 0 */
                         refundAmount: string;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Payment"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_NOTE_INVALID`: note must be at most 140 characters (Unicode code points, after trimming) without control or bidirectional-override characters
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_NOTE_INVALID" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_NOT_FOUND`: No such payment */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_STATE`: The payment is not in a state that allows this */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_STATE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_REFUND_EXCEEDS_CAPTURE`: Refunds would exceed what was captured */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REFUND_EXCEEDS_CAPTURE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -753,12 +3065,109 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            settlements: components["schemas"]["SettlementReport"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -791,12 +3200,144 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The report, as JSON or CSV (format=csv) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["SettlementReport"];
+                        "text/csv": string;
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -827,12 +3368,145 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            settlements: components["schemas"]["SettlementReport"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_MALFORMED_JSON`: The body is not valid JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -864,17 +3538,176 @@ export interface paths {
                     "application/json": {
                         /** @example +254700000001 */
                         msisdn: string;
+                        /** @example correct horse battery */
                         password: string;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            expiresAt: string;
+                            token: string;
+                            userId: string;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_MSISDN_INVALID`: MSISDN must be in E.164 form, e.g. +254700000001
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_MSISDN_INVALID" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INVALID_CREDENTIALS`: Wrong login or password */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INVALID_CREDENTIALS";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_USER_SUSPENDED`: The user is not active */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_LOGIN_LOCKED`: Too many failed logins; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_LOGIN_LOCKED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -910,100 +3743,133 @@ export interface paths {
                     };
                     content?: never;
                 };
-                /** @description ERR_VALIDATION, ERR_MALFORMED_JSON */
+                /** @description - `ERR_MALFORMED_JSON`: The body is not valid JSON */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
-                                code: "ERR_VALIDATION" | "ERR_MALFORMED_JSON";
-                                details?: unknown;
-                                message: string;
+                                code: "ERR_MALFORMED_JSON";
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_UNAUTHENTICATED */
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_UNAUTHENTICATED";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_FORBIDDEN */
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
-                                code: "ERR_FORBIDDEN";
-                                details?: unknown;
-                                message: string;
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_BODY_TOO_LARGE */
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_BODY_TOO_LARGE";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_UNSUPPORTED_MEDIA_TYPE */
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_UNSUPPORTED_MEDIA_TYPE";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_INTERNAL */
+                /** @description - `ERR_INTERNAL`: Internal error */
                 500: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_INTERNAL";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
             };
@@ -1033,12 +3899,107 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description LP-framed D2 messages (2-byte length ‖ message); empty when none */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1058,12 +4019,187 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string|null} */
+                            decision: "ACCEPT" | "REJECT" | null;
+                            ignored: boolean;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_ECASH_REJECTED`: The e-cash message was refused; nothing changed
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_REJECTED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ECASH_RATE_LIMITED`: Too many refused e-cash messages; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_RATE_LIMITED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1097,12 +4233,187 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description D4, in the binary encoding of svs-protocol.md §2.0 */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /**
+                 * @description - `ERR_ECASH_REJECTED`: The e-cash message was refused; nothing changed
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_REJECTED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_MERCHANT_NOT_APPROVED`: The merchant is not approved
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_MERCHANT_NOT_APPROVED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ECASH_NOT_REGISTERED`: Register for e-cash first */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_NOT_REGISTERED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ECASH_RATE_LIMITED`: Too many refused e-cash messages; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_RATE_LIMITED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1131,12 +4442,165 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description D4, in the binary encoding of svs-protocol.md §2.0 */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /**
+                 * @description - `ERR_ECASH_REJECTED`: The e-cash message was refused; nothing changed
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_REJECTED" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ECASH_RATE_LIMITED`: Too many refused e-cash messages; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_RATE_LIMITED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1167,12 +4631,110 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            legalName: string;
+                            notAfterMs: number;
+                            status: string;
+                            v: string;
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_MERCHANT_NOT_FOUND`: No such merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MERCHANT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1201,12 +4763,59 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            currency: string;
+                            depositGraceMs: number;
+                            freshnessWindowMs: number;
+                            idN: string;
+                            qN: string;
+                            qNSig: string;
+                            tokenTtlMs: number;
+                            withdrawAmountMax: string;
+                        };
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1235,12 +4844,99 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            id: string;
+                            notAfterMs: number | null;
+                            registered: boolean;
+                            /** @enum {string} */
+                            role: "U" | "P";
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1276,12 +4972,170 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description R3, in the binary encoding of svs-protocol.md §2.0 */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /**
+                 * @description - `ERR_ECASH_REJECTED`: The e-cash message was refused; nothing changed
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_REJECTED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_MERCHANT_NOT_APPROVED`: The merchant is not approved
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_MERCHANT_NOT_APPROVED" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ECASH_RATE_LIMITED`: Too many refused e-cash messages; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_RATE_LIMITED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1315,12 +5169,204 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description W2, in the binary encoding of svs-protocol.md §2.0 */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/octet-stream": string;
+                    };
+                };
+                /**
+                 * @description - `ERR_ECASH_REJECTED`: The e-cash message was refused; nothing changed
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_REJECTED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ECASH_NOT_REGISTERED`: Register for e-cash first */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_NOT_REGISTERED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_ACCOUNT_FROZEN`: An account of this transfer is frozen
+                 *     - `ERR_INSUFFICIENT_FUNDS`: Not enough funds
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ACCOUNT_FROZEN" | "ERR_INSUFFICIENT_FUNDS";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_ECASH_RATE_LIMITED`: Too many refused e-cash messages; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ECASH_RATE_LIMITED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1347,12 +5393,89 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1381,12 +5504,91 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            balances: components["schemas"]["WalletBalance"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1415,12 +5617,91 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            links: components["schemas"]["BankLink"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1444,12 +5725,190 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["BankLink"];
+                    };
+                };
+                /**
+                 * @description - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNKNOWN" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_ACCOUNT_NOT_VERIFIED`: The bank could not verify this account for this user
+                 *     - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_ACCOUNT_NOT_VERIFIED" | "ERR_CURRENCY_UNSUPPORTED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BANK_LINK_LIMIT`: Too many bank account links started; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_LINK_LIMIT";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_NOT_CONFIGURED`: No bank is configured on this platform
+                 *     - `ERR_BANK_UNAVAILABLE`: The bank did not answer; try again
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_NOT_CONFIGURED" | "ERR_BANK_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1481,17 +5940,213 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @example 123456 */
                         code: string;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["BankLink"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_LINK_CODE_WRONG`: Wrong code; check the bank's message and try again
+                 *     - `ERR_BANK_LINK_FAILED`: This link can no longer be confirmed (code expired or too many wrong codes); start again
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_LINK_CODE_WRONG" | "ERR_BANK_LINK_FAILED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_NOT_CONFIGURED`: No bank is configured on this platform
+                 *     - `ERR_BANK_UNAVAILABLE`: The bank did not answer; try again
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_NOT_CONFIGURED" | "ERR_BANK_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1520,12 +6175,143 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["BankMovement"];
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1554,12 +6340,97 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            certificates: {
+                                compactId: string;
+                                notAfter: string;
+                                serial: string;
+                                /** @enum {string} */
+                                status: "good" | "revoked";
+                            }[];
+                        };
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1592,12 +6463,186 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            serial: string;
+                            /** @enum {string} */
+                            status: "revoked";
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_CERTIFICATE_NOT_FOUND`: No such certificate */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CERTIFICATE_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1628,7 +6673,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1676,6 +6721,120 @@ export interface paths {
                         };
                     };
                 };
+                /**
+                 * @description - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNKNOWN" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNSUPPORTED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
             };
         };
         put?: never;
@@ -1711,12 +6870,132 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description Pass it back to get the next page; null on the last page */
+                            next: string | null;
+                            notifications: {
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-12-01T09:30:00.000Z
+                                 */
+                                createdAt: string;
+                                cursor: string;
+                                data: unknown;
+                                /**
+                                 * Format: uuid
+                                 * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+                                 */
+                                id: string;
+                                /** @example payment.succeeded */
+                                kind: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-12-01T09:30:00.000Z
+                                 */
+                                readAt: string | null;
+                            }[];
+                            unread: number;
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1756,12 +7035,148 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            marked: number;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1798,7 +7213,7 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -1809,116 +7224,156 @@ export interface paths {
                         };
                     };
                 };
-                /** @description ERR_VALIDATION, ERR_MALFORMED_JSON, ERR_PASSWORD_WEAK */
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_PASSWORD_WEAK`: The new password must be 10 to 128 characters
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
-                                code: "ERR_VALIDATION" | "ERR_MALFORMED_JSON" | "ERR_PASSWORD_WEAK";
-                                details?: unknown;
-                                message: string;
+                                code: "ERR_MALFORMED_JSON" | "ERR_PASSWORD_WEAK" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_UNAUTHENTICATED, ERR_REQUEST_SIGNATURE, ERR_REQUEST_SIGNATURE_REQUIRED */
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
-                                code: "ERR_UNAUTHENTICATED" | "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED";
-                                details?: unknown;
-                                message: string;
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_FORBIDDEN, ERR_USER_SUSPENDED, ERR_CURRENT_PASSWORD_WRONG */
+                /**
+                 * @description - `ERR_CURRENT_PASSWORD_WRONG`: The current password is wrong; nothing was changed
+                 *     - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
-                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED" | "ERR_CURRENT_PASSWORD_WRONG";
-                                details?: unknown;
-                                message: string;
+                                code: "ERR_CURRENT_PASSWORD_WRONG" | "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_BODY_TOO_LARGE */
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
                 413: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_BODY_TOO_LARGE";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_UNSUPPORTED_MEDIA_TYPE */
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
                 415: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_UNSUPPORTED_MEDIA_TYPE";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_LOGIN_LOCKED */
+                /** @description - `ERR_LOGIN_LOCKED`: Too many failed logins; try again later */
                 429: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_LOGIN_LOCKED";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_INTERNAL */
+                /** @description - `ERR_INTERNAL`: Internal error */
                 500: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_INTERNAL";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
             };
@@ -1942,8 +7397,9 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    "idempotency-key"?: string;
+                header: {
+                    /** @description A fresh unique key per intended operation (8-255 visible ASCII, e.g. a UUID). A retry with the same key and body replays the first answer; with another body it is 409 ERR_IDEMPOTENCY_MISMATCH. */
+                    "idempotency-key": string;
                 };
                 path?: never;
                 cookie?: never;
@@ -1962,12 +7418,208 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Completed: the ledger receipt (no bank) or the bank operation */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["MovementReceipt"] | components["schemas"]["BankMovement"];
+                    };
+                };
+                /** @description Pending at the bank: poll GET /v1/me/bank-operations/{operationId} */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BankMovement"];
+                    };
+                };
+                /**
+                 * @description - `ERR_AMOUNT_INVALID`: amount must be a string of minor units, 1 to 9223372036854775807
+                 *     - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_IDEMPOTENCY_KEY_INVALID`: Idempotency-Key must be 8 to 255 visible ASCII characters
+                 *     - `ERR_IDEMPOTENCY_KEY_REQUIRED`: This request moves money and needs an Idempotency-Key header
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_AMOUNT_INVALID" | "ERR_CURRENCY_UNKNOWN" | "ERR_IDEMPOTENCY_KEY_INVALID" | "ERR_IDEMPOTENCY_KEY_REQUIRED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_IDEMPOTENCY_MISMATCH`: This Idempotency-Key was used with a different request */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_IDEMPOTENCY_MISMATCH";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_ACCOUNT_FROZEN`: An account of this transfer is frozen
+                 *     - `ERR_AMOUNT_LIMIT`: The amount is above the limit for this operation
+                 *     - `ERR_BANK_ACCOUNT_NOT_LINKED`: Link a bank account in this currency first
+                 *     - `ERR_BANK_DECLINED`: The bank declined the operation; nothing was moved
+                 *     - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency
+                 *     - `ERR_INSUFFICIENT_FUNDS`: Not enough funds
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ACCOUNT_FROZEN" | "ERR_AMOUNT_LIMIT" | "ERR_BANK_ACCOUNT_NOT_LINKED" | "ERR_BANK_DECLINED" | "ERR_CURRENCY_UNSUPPORTED" | "ERR_INSUFFICIENT_FUNDS";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_NOT_CONFIGURED`: No bank is configured on this platform
+                 *     - `ERR_BANK_UNAVAILABLE`: The bank did not answer; try again
+                 *     - `ERR_LEDGER_BUSY`: The ledger is busy; retry with the same Idempotency-Key
+                 *     - `ERR_LEDGER_UNAVAILABLE`: The ledger is unavailable; retry with the same Idempotency-Key
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_NOT_CONFIGURED" | "ERR_BANK_UNAVAILABLE" | "ERR_LEDGER_BUSY" | "ERR_LEDGER_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -1990,8 +7642,9 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    "idempotency-key"?: string;
+                header: {
+                    /** @description A fresh unique key per intended operation (8-255 visible ASCII, e.g. a UUID). A retry with the same key and body replays the first answer; with another body it is 409 ERR_IDEMPOTENCY_MISMATCH. */
+                    "idempotency-key": string;
                 };
                 path?: never;
                 cookie?: never;
@@ -2010,12 +7663,208 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Completed: the ledger receipt (no bank) or the bank operation */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["MovementReceipt"] | components["schemas"]["BankMovement"];
+                    };
+                };
+                /** @description Pending at the bank: poll GET /v1/me/bank-operations/{operationId} */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["BankMovement"];
+                    };
+                };
+                /**
+                 * @description - `ERR_AMOUNT_INVALID`: amount must be a string of minor units, 1 to 9223372036854775807
+                 *     - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_IDEMPOTENCY_KEY_INVALID`: Idempotency-Key must be 8 to 255 visible ASCII characters
+                 *     - `ERR_IDEMPOTENCY_KEY_REQUIRED`: This request moves money and needs an Idempotency-Key header
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_AMOUNT_INVALID" | "ERR_CURRENCY_UNKNOWN" | "ERR_IDEMPOTENCY_KEY_INVALID" | "ERR_IDEMPOTENCY_KEY_REQUIRED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_IDEMPOTENCY_MISMATCH`: This Idempotency-Key was used with a different request */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_IDEMPOTENCY_MISMATCH";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_ACCOUNT_FROZEN`: An account of this transfer is frozen
+                 *     - `ERR_AMOUNT_LIMIT`: The amount is above the limit for this operation
+                 *     - `ERR_BANK_ACCOUNT_NOT_LINKED`: Link a bank account in this currency first
+                 *     - `ERR_BANK_DECLINED`: The bank declined the operation; nothing was moved
+                 *     - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency
+                 *     - `ERR_INSUFFICIENT_FUNDS`: Not enough funds
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ACCOUNT_FROZEN" | "ERR_AMOUNT_LIMIT" | "ERR_BANK_ACCOUNT_NOT_LINKED" | "ERR_BANK_DECLINED" | "ERR_CURRENCY_UNSUPPORTED" | "ERR_INSUFFICIENT_FUNDS";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_NOT_CONFIGURED`: No bank is configured on this platform
+                 *     - `ERR_BANK_UNAVAILABLE`: The bank did not answer; try again
+                 *     - `ERR_LEDGER_BUSY`: The ledger is busy; retry with the same Idempotency-Key
+                 *     - `ERR_LEDGER_UNAVAILABLE`: The ledger is unavailable; retry with the same Idempotency-Key
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_NOT_CONFIGURED" | "ERR_BANK_UNAVAILABLE" | "ERR_LEDGER_BUSY" | "ERR_LEDGER_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2042,12 +7891,120 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            balances: {
+                                /**
+                                 * Format: uuid
+                                 * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+                                 */
+                                accountId: string;
+                                /**
+                                 * @description Minor units as a string of digits
+                                 * @example 1250
+                                 */
+                                available: string;
+                                /** @example KES */
+                                currency: string;
+                                frozen: boolean;
+                            }[];
+                            category: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+                             */
+                            id: string;
+                            legalName: string;
+                            /** @enum {string} */
+                            status: "pending" | "approved" | "suspended";
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2076,12 +8033,92 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            links: components["schemas"]["BankLink"][];
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2104,12 +8141,194 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["BankLink"];
+                    };
+                };
+                /**
+                 * @description - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNKNOWN" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_MERCHANT_NOT_APPROVED`: The merchant is not approved
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_MERCHANT_NOT_APPROVED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_ACCOUNT_NOT_VERIFIED`: The bank could not verify this account for this user
+                 *     - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_ACCOUNT_NOT_VERIFIED" | "ERR_CURRENCY_UNSUPPORTED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BANK_LINK_LIMIT`: Too many bank account links started; try again later */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_LINK_LIMIT";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_BANK_NOT_CONFIGURED`: No bank is configured on this platform
+                 *     - `ERR_BANK_UNAVAILABLE`: The bank did not answer; try again
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BANK_NOT_CONFIGURED" | "ERR_BANK_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2144,12 +8363,133 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description Pass it back to get the next page; null on the last page */
+                            next: string | null;
+                            notifications: {
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-12-01T09:30:00.000Z
+                                 */
+                                createdAt: string;
+                                cursor: string;
+                                data: unknown;
+                                /**
+                                 * Format: uuid
+                                 * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+                                 */
+                                id: string;
+                                /** @example payment.succeeded */
+                                kind: string;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-12-01T09:30:00.000Z
+                                 */
+                                readAt: string | null;
+                            }[];
+                            unread: number;
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2189,12 +8529,149 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            marked: number;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2223,6 +8700,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description PEM SPKI of a P-256 key */
                         publicKey: string;
                         /** @default false */
                         required?: boolean;
@@ -2230,12 +8708,150 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            required: boolean;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_REQUEST_KEY_INVALID`: publicKey must be a PEM P-256 public key (SPKI)
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_REQUEST_KEY_INVALID" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2250,12 +8866,160 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Removed */
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description - `ERR_MALFORMED_JSON`: The body is not valid JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2283,12 +9047,110 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            settlements: components["schemas"]["SettlementReport"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2321,12 +9183,145 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description The report, as JSON or CSV (format=csv) */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["SettlementReport"];
+                        "text/csv": string;
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2355,12 +9350,113 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            defaultResult: "accept" | "reject";
+                            timeoutMs: number;
+                            url: string;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_NOT_FOUND`: Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2379,18 +9475,162 @@ export interface paths {
                         defaultResult: "accept" | "reject";
                         /** @default 5000 */
                         timeoutMs?: number;
-                        /** Format: uri */
+                        /**
+                         * Format: uri
+                         * @example https://shop.example/obol/validate
+                         */
                         url: string;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            defaultResult: "accept" | "reject";
+                            timeoutMs: number;
+                            url: string;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_URL_NOT_ALLOWED`: The URL is not allowed (http(s) only; no private or loopback addresses in production)
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_URL_NOT_ALLOWED" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2423,12 +9663,111 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            attempts: components["schemas"]["WebhookAttempt"][];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2457,12 +9796,108 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_WEBHOOK_ENDPOINT_NOT_FOUND`: This merchant has no webhook endpoint; set one first */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_WEBHOOK_ENDPOINT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2483,12 +9918,194 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description The URL changed */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WebhookEndpoint"];
+                    };
+                };
+                /** @description The endpoint was created */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            previousSecretValidUntil: string | null;
+                            /** @description The signing secret (whsec_…), shown this once */
+                            secret: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            updatedAt: string;
+                            url: string;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 *     - `ERR_WEBHOOK_URL_INVALID`: The webhook URL must be an absolute http(s) URL of printable ASCII, at most 2048 characters, without credentials or fragment
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION" | "ERR_WEBHOOK_URL_INVALID";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_WEBHOOK_URL_FORBIDDEN`: The webhook URL points to a loopback, private, link-local or otherwise non-public address or name */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_WEBHOOK_URL_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2503,12 +10120,160 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Done; no body */
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description - `ERR_MALFORMED_JSON`: The body is not valid JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_WEBHOOK_ENDPOINT_NOT_FOUND`: This merchant has no webhook endpoint; set one first */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_WEBHOOK_ENDPOINT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2536,12 +10301,165 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            previousSecretValidUntil: string;
+                            secret: string;
+                        };
+                    };
+                };
+                /** @description - `ERR_MALFORMED_JSON`: The body is not valid JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_WEBHOOK_ENDPOINT_NOT_FOUND`: This merchant has no webhook endpoint; set one first */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_WEBHOOK_ENDPOINT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2573,12 +10491,111 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            events: components["schemas"]["WebhookEvent"][];
+                            next: string | null;
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2609,12 +10626,178 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            attempts: components["schemas"]["WebhookAttempt"][];
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            createdAt: string;
+                            cursor: string;
+                            delivery: {
+                                attempts: number;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-12-01T09:30:00.000Z
+                                 */
+                                deliveredAt: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-12-01T09:30:00.000Z
+                                 */
+                                lastAttemptAt: string | null;
+                                lastErrorClass: string | null;
+                                lastStatusCode: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @example 2026-12-01T09:30:00.000Z
+                                 */
+                                nextAttemptAt: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "delivered" | "failed";
+                            };
+                            id: string;
+                            payload: unknown;
+                            /** @description One of payment.succeeded, payment.failed, payment.expired, payment.refunded, escrow.held, escrow.released, escrow.disputed, webhook.test */
+                            type: string;
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_WEBHOOK_EVENT_NOT_FOUND`: No such webhook event for this merchant */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_WEBHOOK_EVENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2647,12 +10830,186 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Accepted: still pending */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["WebhookEvent"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_WEBHOOK_ENDPOINT_NOT_FOUND`: This merchant has no webhook endpoint; set one first
+                 *     - `ERR_WEBHOOK_EVENT_NOT_FOUND`: No such webhook event for this merchant
+                 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_WEBHOOK_ENDPOINT_NOT_FOUND" | "ERR_WEBHOOK_EVENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2681,12 +11038,164 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Accepted: still pending */
+                202: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            eventId: string;
+                        };
+                    };
+                };
+                /** @description - `ERR_MALFORMED_JSON`: The body is not valid JSON */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_WEBHOOK_ENDPOINT_NOT_FOUND`: This merchant has no webhook endpoint; set one first */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_WEBHOOK_ENDPOINT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2721,17 +11230,130 @@ export interface paths {
                          * @example 5814
                          */
                         category: string;
+                        /** @example Mama Mboga Ltd */
                         legalName: string;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description The merchant's API key (obol_sk_…), shown this once */
+                            apiKey: string;
+                            category: string;
+                            /**
+                             * Format: date-time
+                             * @example 2026-12-01T09:30:00.000Z
+                             */
+                            createdAt: string;
+                            /**
+                             * Format: uuid
+                             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+                             */
+                            id: string;
+                            legalName: string;
+                            /** @enum {string} */
+                            status: "pending" | "approved" | "suspended";
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2766,12 +11388,111 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            next: string | null;
+                            payments: components["schemas"]["Payment"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2780,7 +11501,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header: {
+                    /** @description A fresh unique key per intended operation (8-255 visible ASCII, e.g. a UUID). A retry with the same key and body replays the first answer; with another body it is 409 ERR_IDEMPOTENCY_MISMATCH. */
+                    "idempotency-key": string;
+                };
                 path?: never;
                 cookie?: never;
             };
@@ -2809,12 +11533,220 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Payment"];
+                    };
+                };
+                /**
+                 * @description - `ERR_AMOUNT_INVALID`: amount must be a string of minor units, 1 to 9223372036854775807
+                 *     - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_EXPIRY_INVALID`: expiresInSeconds is outside the allowed range
+                 *     - `ERR_IDEMPOTENCY_KEY_INVALID`: Idempotency-Key must be 8 to 255 visible ASCII characters
+                 *     - `ERR_IDEMPOTENCY_KEY_REQUIRED`: This request moves money and needs an Idempotency-Key header
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_AMOUNT_INVALID" | "ERR_CURRENCY_UNKNOWN" | "ERR_EXPIRY_INVALID" | "ERR_IDEMPOTENCY_KEY_INVALID" | "ERR_IDEMPOTENCY_KEY_REQUIRED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_MERCHANT_NOT_APPROVED`: The merchant is not approved
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_MERCHANT_NOT_APPROVED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYER_NOT_FOUND`: No active user has the payer's MSISDN */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYER_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_IDEMPOTENCY_MISMATCH`: This Idempotency-Key was used with a different request
+                 *     - `ERR_REFERENCE_TAKEN`: This merchant reference is already used by another payment
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_IDEMPOTENCY_MISMATCH" | "ERR_REFERENCE_TAKEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_AMOUNT_LIMIT`: The amount is above the limit for this operation
+                 *     - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency
+                 *     - `ERR_LIMIT_REACHED`: A limit on the number of records is reached
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_AMOUNT_LIMIT" | "ERR_CURRENCY_UNSUPPORTED" | "ERR_LIMIT_REACHED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_LEDGER_BUSY`: The ledger is busy; retry with the same Idempotency-Key
+                 *     - `ERR_LEDGER_UNAVAILABLE`: The ledger is unavailable; retry with the same Idempotency-Key
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_LEDGER_BUSY" | "ERR_LEDGER_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2843,12 +11775,144 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PaymentDetail"];
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_NOT_FOUND`: No such payment */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2881,12 +11945,205 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Payment"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_NOT_FOUND`: No such payment */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_PAYMENT_CANCELLED`: The merchant cancelled the payment request
+                 *     - `ERR_PAYMENT_EXPIRED`: The payment request has expired
+                 *     - `ERR_PAYMENT_STATE`: The payment is not in a state that allows this
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_CANCELLED" | "ERR_PAYMENT_EXPIRED" | "ERR_PAYMENT_STATE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2915,12 +12172,146 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            refunds: components["schemas"]["Refund"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_NOT_FOUND`: No such payment */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2929,7 +12320,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header: {
+                    /** @description A fresh unique key per intended operation (8-255 visible ASCII, e.g. a UUID). A retry with the same key and body replays the first answer; with another body it is 409 ERR_IDEMPOTENCY_MISMATCH. */
+                    "idempotency-key": string;
+                };
                 path: {
                     id: string;
                 };
@@ -2949,12 +12343,233 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Refund"];
+                    };
+                };
+                /**
+                 * @description - `ERR_AMOUNT_INVALID`: amount must be a string of minor units, 1 to 9223372036854775807
+                 *     - `ERR_IDEMPOTENCY_KEY_INVALID`: Idempotency-Key must be 8 to 255 visible ASCII characters
+                 *     - `ERR_IDEMPOTENCY_KEY_REQUIRED`: This request moves money and needs an Idempotency-Key header
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_AMOUNT_INVALID" | "ERR_IDEMPOTENCY_KEY_INVALID" | "ERR_IDEMPOTENCY_KEY_REQUIRED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_NOT_FOUND`: No such payment */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_IDEMPOTENCY_MISMATCH`: This Idempotency-Key was used with a different request
+                 *     - `ERR_PAYMENT_STATE`: The payment is not in a state that allows this
+                 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_IDEMPOTENCY_MISMATCH" | "ERR_PAYMENT_STATE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_ACCOUNT_FROZEN`: An account of this transfer is frozen
+                 *     - `ERR_INSUFFICIENT_FUNDS`: Not enough funds
+                 *     - `ERR_REFUND_EXCEEDS_CAPTURE`: Refunds would exceed what was captured
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ACCOUNT_FROZEN" | "ERR_INSUFFICIENT_FUNDS" | "ERR_REFUND_EXCEEDS_CAPTURE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_LEDGER_BUSY`: The ledger is busy; retry with the same Idempotency-Key
+                 *     - `ERR_LEDGER_UNAVAILABLE`: The ledger is unavailable; retry with the same Idempotency-Key
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_LEDGER_BUSY" | "ERR_LEDGER_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -2985,12 +12600,201 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Payment"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_NOT_FOUND`: No such payment */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_STATE`: The payment is not in a state that allows this */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_STATE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3019,12 +12823,144 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["PaymentDetail"];
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PAYMENT_NOT_FOUND`: No such payment */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PAYMENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3055,12 +12991,112 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description PEM (RFC 7468) */
+                            certificate: string;
+                            compactId: string;
+                            notAfter: string;
+                            serial: string;
+                            /** @enum {string} */
+                            status: "good" | "revoked";
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_CERTIFICATE_NOT_FOUND`: No such certificate */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CERTIFICATE_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3099,12 +13135,164 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            /** @description PEM (RFC 7468) */
+                            certificate: string;
+                            chain: string[];
+                            compactId: string;
+                            notAfter: string;
+                            platform: {
+                                /** @description PEM (RFC 7468) */
+                                encryption: string;
+                                /** @description PEM (RFC 7468) */
+                                signing: string;
+                            };
+                            serial: string;
+                        };
+                    };
+                };
+                /**
+                 * @description - `ERR_CSR_INVALID`: The certificate request is malformed, badly signed, or not for a P-256 key
+                 *     - `ERR_CSR_KEY_UNSUPPORTED`: The certificate request's key is not accepted: EC P-256, or RSA 2048-4096 where legacy RSA devices are enabled
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CSR_INVALID" | "ERR_CSR_KEY_UNSUPPORTED" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_ENROLMENT_CODE_EXPIRED`: The enrolment code has expired; ask for a new one
+                 *     - `ERR_ENROLMENT_CODE_INVALID`: The enrolment code is wrong or was already used
+                 *     - `ERR_ENROLMENT_CODE_LOCKED`: Too many wrong enrolment codes; ask for a new one
+                 *     - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ENROLMENT_CODE_EXPIRED" | "ERR_ENROLMENT_CODE_INVALID" | "ERR_ENROLMENT_CODE_LOCKED" | "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3134,12 +13322,111 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": {
+                            next: string | null;
+                            products: components["schemas"]["Product"][];
+                        };
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3172,12 +13459,187 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Product"];
+                    };
+                };
+                /**
+                 * @description - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNKNOWN" | "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SKU_TAKEN`: A product with this sku exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SKU_TAKEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency
+                 *     - `ERR_LIMIT_REACHED`: A limit on the number of records is reached
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CURRENCY_UNSUPPORTED" | "ERR_LIMIT_REACHED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3206,12 +13668,144 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Product"];
+                    };
+                };
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PRODUCT_NOT_FOUND`: No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PRODUCT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3229,12 +13823,181 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Done; no body */
+                204: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PRODUCT_NOT_FOUND`: No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PRODUCT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3265,12 +14028,183 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["Product"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_REQUEST_SIGNATURE`: The request's obol-signature does not verify with the merchant's registered key, or its obol-timestamp is more than 5 minutes off
+                 *     - `ERR_REQUEST_SIGNATURE_REQUIRED`: This merchant requires signed requests (obol-timestamp and obol-signature headers)
+                 *     - `ERR_UNAUTHENTICATED`: Missing or invalid credentials
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED" | "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_FORBIDDEN`: Not allowed for this caller */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_PRODUCT_NOT_FOUND`: No such product */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_PRODUCT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3285,12 +14219,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send money to another user (P2P). Needs an Idempotency-Key. */
+        /** Send money to another user (P2P), with an optional note. Needs an Idempotency-Key. */
         post: {
             parameters: {
                 query?: never;
-                header?: {
-                    "idempotency-key"?: string;
+                header: {
+                    /** @description A fresh unique key per intended operation (8-255 visible ASCII, e.g. a UUID). A retry with the same key and body replays the first answer; with another body it is 409 ERR_IDEMPOTENCY_MISMATCH. */
+                    "idempotency-key": string;
                 };
                 path?: never;
                 cookie?: never;
@@ -3316,12 +14251,216 @@ export interface paths {
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["MovementReceipt"];
+                    };
+                };
+                /**
+                 * @description - `ERR_AMOUNT_INVALID`: amount must be a string of minor units, 1 to 9223372036854775807
+                 *     - `ERR_CURRENCY_UNKNOWN`: currency is not an ISO 4217 code
+                 *     - `ERR_IDEMPOTENCY_KEY_INVALID`: Idempotency-Key must be 8 to 255 visible ASCII characters
+                 *     - `ERR_IDEMPOTENCY_KEY_REQUIRED`: This request moves money and needs an Idempotency-Key header
+                 *     - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_MSISDN_INVALID`: MSISDN must be in E.164 form, e.g. +254700000001
+                 *     - `ERR_NOTE_INVALID`: note must be at most 140 characters (Unicode code points, after trimming) without control or bidirectional-override characters
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_AMOUNT_INVALID" | "ERR_CURRENCY_UNKNOWN" | "ERR_IDEMPOTENCY_KEY_INVALID" | "ERR_IDEMPOTENCY_KEY_REQUIRED" | "ERR_MALFORMED_JSON" | "ERR_MSISDN_INVALID" | "ERR_NOTE_INVALID" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_RECIPIENT_NOT_FOUND`: No active user has that MSISDN */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_RECIPIENT_NOT_FOUND";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_IDEMPOTENCY_MISMATCH`: This Idempotency-Key was used with a different request */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_IDEMPOTENCY_MISMATCH";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_ACCOUNT_FROZEN`: An account of this transfer is frozen
+                 *     - `ERR_AMOUNT_LIMIT`: The amount is above the limit for this operation
+                 *     - `ERR_CURRENCY_UNSUPPORTED`: This platform does not hold that currency
+                 *     - `ERR_INSUFFICIENT_FUNDS`: Not enough funds
+                 *     - `ERR_SELF_TRANSFER`: Payer and payee are the same
+                 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_ACCOUNT_FROZEN" | "ERR_AMOUNT_LIMIT" | "ERR_CURRENCY_UNSUPPORTED" | "ERR_INSUFFICIENT_FUNDS" | "ERR_SELF_TRANSFER";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_LEDGER_BUSY`: The ledger is busy; retry with the same Idempotency-Key
+                 *     - `ERR_LEDGER_UNAVAILABLE`: The ledger is unavailable; retry with the same Idempotency-Key
+                 *     - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key
+                 */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_LEDGER_BUSY" | "ERR_LEDGER_UNAVAILABLE" | "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3350,7 +14489,7 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
-                /** @description Default Response */
+                /** @description OK */
                 200: {
                     headers: {
                         [name: string]: unknown;
@@ -3403,84 +14542,133 @@ export interface paths {
                         };
                     };
                 };
-                /** @description ERR_VALIDATION */
+                /** @description - `ERR_VALIDATION`: The request does not match the schema */
                 400: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_VALIDATION";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_UNAUTHENTICATED, ERR_REQUEST_SIGNATURE, ERR_REQUEST_SIGNATURE_REQUIRED */
+                /** @description - `ERR_UNAUTHENTICATED`: Missing or invalid credentials */
                 401: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
-                                code: "ERR_UNAUTHENTICATED" | "ERR_REQUEST_SIGNATURE" | "ERR_REQUEST_SIGNATURE_REQUIRED";
-                                details?: unknown;
-                                message: string;
+                                code: "ERR_UNAUTHENTICATED";
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_FORBIDDEN, ERR_USER_SUSPENDED */
+                /**
+                 * @description - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
                 403: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_FORBIDDEN" | "ERR_USER_SUSPENDED";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_TRANSFER_NOT_FOUND */
+                /** @description - `ERR_TRANSFER_NOT_FOUND`: No such transfer */
                 404: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_TRANSFER_NOT_FOUND";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
-                /** @description ERR_INTERNAL */
+                /** @description - `ERR_URI_TOO_LONG`: A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_URI_TOO_LONG";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
                 500: {
                     headers: {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
+                        "application/json": components["schemas"]["Error"] & ({
                             error: {
                                 /** @enum {string} */
                                 code: "ERR_INTERNAL";
-                                details?: unknown;
-                                message: string;
+                            } & {
+                                [key: string]: unknown;
                             };
-                        };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
             };
@@ -3513,20 +14701,136 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @example Amina Njeri */
                         displayName: string;
                         /** @example +254700000001 */
                         msisdn: string;
+                        /** @example correct horse battery */
                         password: string;
                     };
                 };
             };
             responses: {
-                /** @description Default Response */
-                200: {
+                /** @description Created */
+                201: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/json": components["schemas"]["User"];
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_MSISDN_INVALID`: MSISDN must be in E.164 form, e.g. +254700000001
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_MSISDN_INVALID" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_MSISDN_TAKEN`: A user with this MSISDN exists */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MSISDN_TAKEN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3553,14 +14857,192 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            /** @description An Obol message: signed XML (packages/xml/README.md) */
+            requestBody: {
+                content: {
+                    "application/xml": string;
+                };
+            };
             responses: {
-                /** @description Default Response */
+                /** @description The platform-signed XML answer */
                 200: {
                     headers: {
                         [name: string]: unknown;
                     };
-                    content?: never;
+                    content: {
+                        "application/xml": string;
+                    };
+                };
+                /** @description The platform-signed XML answer (something was created) */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/xml": string;
+                    };
+                };
+                /**
+                 * @description - `ERR_MALFORMED_JSON`: The body is not valid JSON
+                 *     - `ERR_MESSAGE_DECRYPT_FAILED`: The message's confidential part could not be decrypted
+                 *     - `ERR_MESSAGE_MALFORMED`: The message is not a well-formed Obol message, or breaks a limit
+                 *     - `ERR_MESSAGE_STALE`: The message's timestamp is outside the accepted window
+                 *     - `ERR_MESSAGE_TYPE_UNKNOWN`: No such message type
+                 *     - `ERR_VALIDATION`: The request does not match the schema
+                 */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MALFORMED_JSON" | "ERR_MESSAGE_DECRYPT_FAILED" | "ERR_MESSAGE_MALFORMED" | "ERR_MESSAGE_STALE" | "ERR_MESSAGE_TYPE_UNKNOWN" | "ERR_VALIDATION";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_CERTIFICATE_UNKNOWN`: The signer's certificate is not in the platform directory
+                 *     - `ERR_MESSAGE_ALGORITHM`: The message's signature algorithm is not accepted from this signer: ECDSA-SHA256, or RSA-SHA256 from an RSA device certificate where legacy RSA devices are enabled
+                 *     - `ERR_MESSAGE_SIGNATURE`: The message's signature is missing, malformed or does not verify
+                 *     - `ERR_SESSION_KEY_EXPIRED`: The session key has expired or was replaced; ask for a new one (wallet.session-key)
+                 *     - `ERR_SESSION_KEY_UNKNOWN`: No session key has this name; ask for a new one (wallet.session-key)
+                 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CERTIFICATE_UNKNOWN" | "ERR_MESSAGE_ALGORITHM" | "ERR_MESSAGE_SIGNATURE" | "ERR_SESSION_KEY_EXPIRED" | "ERR_SESSION_KEY_UNKNOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /**
+                 * @description - `ERR_CERTIFICATE_REJECTED`: The signer's certificate is revoked, expired or not valid for signing
+                 *     - `ERR_FORBIDDEN`: Not allowed for this caller
+                 *     - `ERR_SESSION_KEY_FOREIGN`: The session key belongs to another device
+                 *     - `ERR_USER_SUSPENDED`: The user is not active
+                 */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_CERTIFICATE_REJECTED" | "ERR_FORBIDDEN" | "ERR_SESSION_KEY_FOREIGN" | "ERR_USER_SUSPENDED";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_MESSAGE_REPLAY`: This message (nonce or message id) was already received */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_MESSAGE_REPLAY";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_BODY_TOO_LARGE`: The body is too large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_BODY_TOO_LARGE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_UNSUPPORTED_MEDIA_TYPE`: Send application/json */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_UNSUPPORTED_MEDIA_TYPE";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_INTERNAL`: Internal error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_INTERNAL";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
+                };
+                /** @description - `ERR_SHUTTING_DOWN`: The server is shutting down; retry with the same Idempotency-Key */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"] & ({
+                            error: {
+                                /** @enum {string} */
+                                code: "ERR_SHUTTING_DOWN";
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        });
+                    };
                 };
             };
         };
@@ -3573,7 +15055,511 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        BankLink: {
+            /** @example RB…6789 */
+            accountMasked: string;
+            attemptsLeft: number | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /** @example KES */
+            currency: string;
+            holderName: string | null;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            linkId: string;
+            reason: string | null;
+            /** @enum {string} */
+            status: "awaiting_code" | "active" | "failed" | "replaced";
+        };
+        BankMovement: {
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            amount: string;
+            bankReference: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /** @example KES */
+            currency: string;
+            /** @enum {string} */
+            kind: "top_up" | "withdrawal";
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            operationId: string;
+            reason: string | null;
+            /** @enum {string} */
+            status: "completed" | "pending" | "declined" | "reversed";
+            transferId: string | null;
+        };
+        /** @description { error: { code, message, details? } } */
+        Error: {
+            error: {
+                /** @description Stable: match on it. Each operation lists the codes it can return under each status. */
+                code: string;
+                /** @description Machine-readable context, e.g. the validation issues */
+                details?: unknown;
+                /** @description For people; may change between versions */
+                message: string;
+            };
+        };
+        Merchant: {
+            category: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            id: string;
+            legalName: string;
+            /** @enum {string} */
+            status: "pending" | "approved" | "suspended";
+        };
+        MovementReceipt: {
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            amount: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /** @example KES */
+            currency: string;
+            from: string | null;
+            /** @enum {string} */
+            kind: "p2p" | "top_up" | "withdrawal";
+            /** @description P2P only: the sender's note as stored */
+            note?: string | null;
+            to: string | null;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            transferId: string;
+        };
+        Payment: {
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            amount: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /** @example KES */
+            currency: string;
+            description: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            fee: string;
+            /** @enum {string|null} */
+            fundingSource: "wallet" | "bank" | null;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "direct" | "escrow";
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            merchantId: string;
+            merchantReference: string;
+            payerMsisdn: string | null;
+            purchaseId: string | null;
+            reason: string | null;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            refundedAmount: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            releasedAmount: string;
+            /** @enum {string} */
+            state: "awaiting_confirmation" | "funding" | "succeeded" | "held" | "shipped" | "disputed" | "released" | "refunded" | "declined" | "expired" | "cancelled" | "failed";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            updatedAt: string;
+        };
+        PaymentDetail: {
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            amount: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /** @example KES */
+            currency: string;
+            description: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            expiresAt: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            fee: string;
+            /** @enum {string|null} */
+            fundingSource: "wallet" | "bank" | null;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "direct" | "escrow";
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            merchantId: string;
+            merchantReference: string;
+            payerMsisdn: string | null;
+            purchaseId: string | null;
+            reason: string | null;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            refundedAmount: string;
+            refunds: components["schemas"]["Refund"][];
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            releasedAmount: string;
+            /** @enum {string} */
+            state: "awaiting_confirmation" | "funding" | "succeeded" | "held" | "shipped" | "disputed" | "released" | "refunded" | "declined" | "expired" | "cancelled" | "failed";
+            transitions: {
+                actor: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00.000Z
+                 */
+                at: string;
+                event: string;
+                from: string | null;
+                reason: string | null;
+                to: string;
+            }[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            updatedAt: string;
+        };
+        Product: {
+            active: boolean;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /** @example KES */
+            currency: string;
+            description: string;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            id: string;
+            name: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            price: string;
+            sku: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            updatedAt: string;
+        };
+        Refund: {
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            amount: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            failure: string | null;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            paymentId: string;
+            reason: string;
+            state: string;
+        };
+        RefundInput: {
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            amount: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            failure: string | null;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            paymentId: string;
+            reason: string;
+            state: string;
+        };
+        SettlementReport: {
+            bankReference: string | null;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            batchId: string;
+            breakdown: {
+                code: number;
+                count: number;
+                /**
+                 * @description Minor units as a string of digits
+                 * @example 1250
+                 */
+                credits: string;
+                /**
+                 * @description Minor units as a string of digits
+                 * @example 1250
+                 */
+                debits: string;
+                name: string;
+                /**
+                 * @description Minor units as a string of digits
+                 * @example 1250
+                 */
+                net: string;
+            }[];
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            closingBalance: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /** @example KES */
+            currency: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            held: string;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            merchantId: string;
+            merchantName: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            openingBalance: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            payout: string;
+            period: {
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00.000Z
+                 */
+                end: string;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00.000Z
+                 */
+                start: string;
+            };
+            postings: {
+                afterSeq: string;
+                uptoSeq: string;
+            };
+            reason: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            settledAt: string | null;
+            state: string;
+        };
+        User: {
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            displayName: string;
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            id: string;
+            /** @example +254700000001 */
+            msisdn: string;
+            /** @enum {string} */
+            status: "active" | "suspended" | "closed";
+        };
+        WalletBalance: {
+            /**
+             * Format: uuid
+             * @example 0f8e2a4c-5b6d-4e7f-8a9b-0c1d2e3f4a5b
+             */
+            accountId: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            available: string;
+            /** @example KES */
+            currency: string;
+            frozen: boolean;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            held: string;
+            /**
+             * @description Minor units as a string of digits
+             * @example 1250
+             */
+            posted: string;
+        };
+        WebhookAttempt: {
+            attempt: number;
+            cursor: string;
+            durationMs: number;
+            errorClass: string | null;
+            eventId: string;
+            /** @enum {string} */
+            outcome: "success" | "failure";
+            responseExcerpt: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            startedAt: string;
+            statusCode: number | null;
+        };
+        WebhookEndpoint: {
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            previousSecretValidUntil: string | null;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            updatedAt: string;
+            url: string;
+        };
+        WebhookEvent: {
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            cursor: string;
+            delivery: {
+                attempts: number;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00.000Z
+                 */
+                deliveredAt: string | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00.000Z
+                 */
+                lastAttemptAt: string | null;
+                lastErrorClass: string | null;
+                lastStatusCode: number | null;
+                /**
+                 * Format: date-time
+                 * @example 2026-12-01T09:30:00.000Z
+                 */
+                nextAttemptAt: string | null;
+                /** @enum {string} */
+                status: "pending" | "delivered" | "failed";
+            };
+            id: string;
+            /** @description One of payment.succeeded, payment.failed, payment.expired, payment.refunded, escrow.held, escrow.released, escrow.disputed, webhook.test */
+            type: string;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;

@@ -72,7 +72,7 @@ export async function runDemo(): Promise<number> {
     const bankBefore = await bankBalance();
     const requested = await expectOk<unknown, { id: string; merchantId: string; amount: string; expiresAt: string }>(merchantApi.POST("/v1/payments", {
       body: { amount: "45000", currency, merchantReference: `demo-${randomUUID().slice(0, 8)}`, description: "Coffee beans, 1 kg", payerMsisdn: amina.msisdn },
-      headers: { "idempotency-key": randomUUID() },
+      params: { header: { "idempotency-key": randomUUID() } },
     }));
     console.log(`${logins.merchant.legalName} requests ${formatAmount(45000n, currency)} from ${amina.msisdn}: payment ${requested.id}, expires ${requested.expiresAt}.`);
     const inbox = await signed("wallet.inbox", [{ name: "Inbox", attributes: { WaitSeconds: "0" } }]);

@@ -32,7 +32,7 @@ export async function requestPayment(api: ObolClient, o: PaymentRequestInput): P
       kind: o.escrow ? "escrow" : "direct", amount: o.amount.toString(), currency: o.currency, merchantReference: o.reference ?? `cli-${randomUUID().slice(0, 8)}`,
       ...(o.payer ? { payerMsisdn: o.payer } : {}), ...(o.description ? { description: o.description } : {}), ...(o.expiresSeconds ? { expiresInSeconds: o.expiresSeconds } : {}),
     },
-    headers: { "idempotency-key": o.idempotencyKey ?? randomUUID() },
+    params: { header: { "idempotency-key": o.idempotencyKey ?? randomUUID() } },
   }));
 }
 
@@ -68,8 +68,8 @@ export async function listPayments(api: ObolClient, state?: string): Promise<Pay
 /** A refund of `amount` minor units, in the payment's currency (read first, so the amount can be checked against it). */
 export async function refundPayment(api: ObolClient, o: { paymentId: string; amount: bigint; reason?: string | undefined; idempotencyKey?: string | undefined }): Promise<RefundView> {
   return expectOk<unknown, RefundView>(api.POST("/v1/payments/{id}/refunds", {
-    params: { path: { id: o.paymentId } }, body: { amount: o.amount.toString(), ...(o.reason ? { reason: o.reason } : {}) },
-    headers: { "idempotency-key": o.idempotencyKey ?? randomUUID() },
+    params: { path: { id: o.paymentId }, header: { "idempotency-key": o.idempotencyKey ?? randomUUID() } },
+    body: { amount: o.amount.toString(), ...(o.reason ? { reason: o.reason } : {}) },
   }));
 }
 

@@ -60,7 +60,7 @@ describe("@obol/sdk against a live platform", { timeout: 120_000 }, () => {
     const merchant = createObolClient({ baseUrl: base, token: h.demo.merchant.apiKey });
     const reference = `sdk-${randomUUID().slice(0, 8)}`;
     const created = await expectOk<unknown, { id: string; state: string; amount: string }>(merchant.POST("/v1/payments", {
-      body: { amount: "4500", currency: h.currency, merchantReference: reference, payerMsisdn: h.a.msisdn }, headers: { "idempotency-key": randomUUID() },
+      body: { amount: "4500", currency: h.currency, merchantReference: reference, payerMsisdn: h.a.msisdn }, params: { header: { "idempotency-key": randomUUID() } },
     }));
     assert.equal(created.state, "awaiting_confirmation");
     const read = await expectOk<unknown, { id: string; merchantReference: string; amount: string }>(merchant.GET("/v1/payments/{id}", { params: { path: { id: created.id } } }));
