@@ -6688,7 +6688,7 @@ export interface paths {
                                  */
                                 amount: string;
                                 /** @description The other side: a user (MSISDN and display name) or a merchant; null for the platform's own accounts (bank clearing, fees, e-cash escrow) */
-                                counterparty: ({
+                                counterparty: {
                                     displayName: string;
                                     msisdn: string;
                                     /** @enum {string} */
@@ -6699,7 +6699,7 @@ export interface paths {
                                     msisdn: null;
                                     /** @enum {string} */
                                     type: "merchant";
-                                }) | null;
+                                } | (never | null);
                                 /**
                                  * @description RFC 3339 UTC time
                                  * @example 2026-12-07T23:00:00.000Z
@@ -14507,7 +14507,7 @@ export interface paths {
                              */
                             completedAt: string;
                             /** @description The other side: a user (MSISDN and display name) or a merchant; null for the platform's own accounts (bank clearing, fees, e-cash escrow) */
-                            counterparty: ({
+                            counterparty: {
                                 displayName: string;
                                 msisdn: string;
                                 /** @enum {string} */
@@ -14518,7 +14518,7 @@ export interface paths {
                                 msisdn: null;
                                 /** @enum {string} */
                                 type: "merchant";
-                            }) | null;
+                            } | (never | null);
                             /**
                              * @description RFC 3339 UTC time
                              * @example 2026-12-07T23:00:00.000Z

@@ -7,7 +7,7 @@ import { ApiError, errorBody, isApiErrorCode, statusOf, type ApiErrorCode } from
 import { ObolError } from "../errors/obol-error.js";
 import { isDatabaseUnavailable } from "../db/unavailable.js";
 import type { RouteContext } from "./context.js";
-import { receivedBodies } from "./caller.js";
+import { bearerSecret, receivedBodies } from "./caller.js";
 import { createMetrics } from "./metrics.js";
 import { adminRoutes } from "./routes/admin.js";
 import { merchantRoutes } from "./routes/merchants.js";
@@ -23,7 +23,7 @@ import { bankingRoutes } from "./routes/banking.js";
 import { settlementRoutes } from "./routes/settlement.js";
 import { ecashRoutes } from "./routes/ecash.js";
 import { fieldErrorCodes } from "./schemas.js";
-import { documentInfo, documentTags, finishDocument, errorCodesOf, errorResponses, registerReference, schemeCallers, securitySchemes } from "./openapi.js";
+import { documentInfo, documentTags, finishDocument, errorCodesOf, errorResponses, registerReference, schemeCallers, securityCallers, securitySchemes } from "./openapi.js";
 
 export interface AppOptions {
   bodyBytesMax: number;
@@ -158,9 +158,16 @@ export async function buildApp(ctx: RouteContext, options: AppOptions): Promise<
     if (!ctx.isAcceptingWork() && request.routeOptions.url !== "/ready") throw new ApiError("ERR_SHUTTING_DOWN");
     // Authentication before the body is read: the route's declared security says who may call.
     const schemes = ((request.routeOptions.schema?.security ?? []) as Record<string, unknown>[]).flatMap((entry) => Object.keys(entry)) as (keyof typeof schemeCallers)[];
-    if (schemes.length === 0 || request.routeOptions.config.authenticatesItself === true) return;
+    if (schemes.length === 0) return;
+    // Logout reads its token itself (an ended token still gets 204), but a request without anything shaped like
+    // one of our credentials (obol_at_… sessions, obol_sk_… API keys) is refused here, before its body is read.
+    if (request.routeOptions.config.authenticatesItself === true) {
+      if (!(bearerSecret(request)?.startsWith("obol_") ?? false)) throw new ApiError("ERR_UNAUTHENTICATED");
+      return;
+    }
     const caller = await ctx.callers.identify(request);
-    if (!schemes.some((scheme) => schemeCallers[scheme].includes(caller.type))) throw new ApiError("ERR_FORBIDDEN");
+    const admitted = securityCallers.get(request.routeOptions.schema?.security) ?? schemes.flatMap((scheme) => schemeCallers[scheme]);
+    if (!admitted.includes(caller.type)) throw new ApiError("ERR_FORBIDDEN");
   });
   app.addHook("preValidation", async (request) => {
     if (request.body !== undefined) receivedBodies.set(request, request.body);

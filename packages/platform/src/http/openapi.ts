@@ -38,6 +38,15 @@ export const security: Record<"user" | "operator" | "merchant" | "party", { [sch
   party: [{ bearerAuth: [] }, { merchantApiKey: [] }],
 };
 
+/**
+ * Which caller types each of the `security` values above admits: users and operators share the bearer scheme,
+ * so the route's value (by identity) says which of the two it is for, and a wrong-kind caller gets 403 before
+ * the body is read, like an unauthenticated one gets 401.
+ */
+export const securityCallers = new Map<unknown, readonly ("user" | "operator" | "merchant")[]>([
+  [security.user, ["user"]], [security.operator, ["operator"]], [security.merchant, ["merchant"]], [security.party, ["user", "merchant"]],
+]);
+
 /** Which caller types each security scheme admits. */
 export const schemeCallers: Record<keyof typeof securitySchemes, readonly ("user" | "operator" | "merchant")[]> = {
   bearerAuth: ["user", "operator"],
@@ -233,5 +242,13 @@ function nullableEnums(node: unknown): void {
   if (typeof node !== "object" || node === null) return;
   const schema = node as Record<string, unknown>;
   if (schema.nullable === true && Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  // `nullable` only widens `type` (§4.7.25): on a union without a type it is meaningless, and null would still
+  // have to match a branch. Null becomes a branch of its own, the 3.0 idiom for "one of these, or null".
+  for (const union of ["anyOf", "oneOf"] as const) {
+    if (schema.nullable === true && schema.type === undefined && Array.isArray(schema[union])) {
+      delete schema.nullable;
+      schema[union] = [...(schema[union] as unknown[]), { type: "object", nullable: true, enum: [null] }];
+    }
+  }
   for (const value of Object.values(schema)) nullableEnums(value);
 }

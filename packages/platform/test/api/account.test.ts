@@ -390,7 +390,11 @@ test("parseNote: trims, counts code points, refuses controls", () => {
 test("/docs/json declares the new routes' success and error responses", async () => {
   const docs = await h.call("GET", "/docs/json");
   assert.equal(docs.status, 200);
-  const codesOf = (operation: any, status: string): string[] => operation.responses[status]?.content?.["application/json"]?.schema?.properties?.error?.properties?.code?.enum ?? [];
+  const codesOf = (operation: any, status: string): string[] => {
+    const schema = operation.responses[status]?.content?.["application/json"]?.schema;
+    const part = (schema?.allOf as any[] | undefined)?.find((p) => p.properties?.error !== undefined) ?? schema;
+    return part?.properties?.error?.properties?.code?.enum ?? [];
+  };
   const logout = docs.body.paths["/v1/auth/logout"]?.post;
   assert.ok(logout?.responses["204"], JSON.stringify(logout?.responses));
   assert.equal(logout.responses["204"].content, undefined, "a 204 has no body");

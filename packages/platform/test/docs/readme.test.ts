@@ -9,8 +9,8 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -91,22 +91,29 @@ async function runWalkthrough(name: string, steps: FencedBlock[]): Promise<{ cod
   let platform: ReturnType<typeof spawn> | undefined;
   let output = "";
   try {
-    // A directory that looks like the checkout (its package.json, node_modules and packages), with no ./data yet.
-    for (const entry of ["package.json", "node_modules", "packages"]) await symlink(join(root, entry), join(dir, entry));
+    // A checkout as a newcomer has it after `npm install`: the committed files (a clone: npx only runs the
+    // project's own bin from a real checkout), this checkout's installed node_modules and built dist folders,
+    // and no ./data yet.
+    await run("git", ["clone", "--quiet", "--shared", root, join(dir, "checkout")]);
+    const checkout = join(dir, "checkout");
+    await symlink(join(root, "node_modules"), join(checkout, "node_modules"));
+    for (const pkg of await readdir(join(root, "packages"))) {
+      if (existsSync(join(root, "packages", pkg, "dist"))) await symlink(join(root, "packages", pkg, "dist"), join(checkout, "packages", pkg, "dist"));
+    }
     await mkdir(join(dir, "home"));
     const ports = { platform: await freePort(), merchant: await freePort() };
     const env = { PATH: process.env.PATH ?? "", HOME: join(dir, "home"), PORT: String(ports.platform), npm_config_update_notifier: "false" };
     if (steps.some((step) => /\b(localhost|127\.0\.0\.1):3000\b/.test(step.text))) {
       // Its own process group, so the end of the test stops npm and the platform it started together.
-      platform = spawn("npm", ["start"], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      platform = spawn("npm", ["start"], { cwd: checkout, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
       let log = "";
       platform.stdout!.on("data", (chunk) => (log += chunk));
       platform.stderr!.on("data", (chunk) => (log += chunk));
       await waitForReady(ports.platform, platform, () => log);
     }
-    await writeFile(join(dir, "walkthrough.sh"), script(dir, steps, ports));
+    await writeFile(join(dir, "walkthrough.sh"), script(checkout, steps, ports));
     const result = await new Promise<{ code: number | null; output: string }>((resolve) => {
-      const child = spawn("bash", [join(dir, "walkthrough.sh")], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn("bash", [join(dir, "walkthrough.sh")], { cwd: checkout, env, stdio: ["ignore", "pipe", "pipe"] });
       child.stdout.on("data", (chunk) => (output += chunk));
       child.stderr.on("data", (chunk) => (output += chunk));
       child.on("exit", (code) => resolve({ code, output }));
@@ -120,6 +127,15 @@ async function runWalkthrough(name: string, steps: FencedBlock[]): Promise<{ cod
     }
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+function run(command: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}: ${stderr}`))));
+  });
 }
 
 /** /ready: the demo data and its logins file exist by then. */

@@ -14,10 +14,11 @@ export const transferNote = z.string().max(noteCodePointsMax * 4).refine((text) 
 
 const isoTime = z.string().meta({ description: "RFC 3339 UTC time", example: "2026-12-07T23:00:00.000Z" });
 
-export const counterpartySchema = z.discriminatedUnion("type", [
+export const counterpartySchema = z.union([
   z.object({ type: z.literal("user"), msisdn: z.string(), displayName: z.string() }),
   z.object({ type: z.literal("merchant"), msisdn: z.null(), displayName: z.string() }),
-]).nullable().meta({ description: "The other side: a user (MSISDN and display name) or a merchant; null for the platform's own accounts (bank clearing, fees, e-cash escrow)" });
+  z.null(),
+]).meta({ description: "The other side: a user (MSISDN and display name) or a merchant; null for the platform's own accounts (bank clearing, fees, e-cash escrow)" });
 
 /** One movement of a wallet as its owner sees it (history item, and the base of a transfer view). */
 export const movementSchema = z.object({
