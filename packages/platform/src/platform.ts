@@ -75,6 +75,11 @@ export interface PlatformOptions {
   bank?: BankEndpointOverride;
   /** "manual": no settlement timer; the caller runs settlements (tests). */
   settlementScheduler?: "auto" | "manual";
+  /**
+   * Storage opened by the caller, used instead of the configured one and closed by stop() (tests: an
+   * in-memory PGlite restored from a migrated, keyed snapshot). Code only: no setting reaches it.
+   */
+  database?: Database;
 }
 
 export interface Platform {
@@ -97,9 +102,9 @@ const webhookResponseBytesMax = 1024;
 /** Opens storage, refuses unsafe settings in production, migrates, and wires modules to the API. */
 export async function createPlatform(config: Config, options: PlatformOptions): Promise<Platform> {
   const clock = options.clock ?? Date.now;
-  const database = config.databaseUrl !== undefined
+  const database = options.database ?? (config.databaseUrl !== undefined
     ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
-    : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") });
+    : await openDatabase(options.memory ? { memory: true } : { dataDir: join(config.dataDir, "pglite") }));
   let accepting = false;
   let closeKeys = async () => {};
   let bank: BankEndpoint | undefined;

@@ -13,7 +13,7 @@ let dataDir: string;
 before(async () => { dataDir = await mkdtemp(join(tmpdir(), "obol-cli-")); });
 after(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
-describe("obol CLI", { timeout: 120_000 }, () => {
+describe("obol CLI", () => {
   test("obol demo makes a P2P transfer and a bank-funded, user-confirmed payment over HTTP, and proves the ledger", async () => {
     const { code, stdout } = await obol(["demo"]);
     assert.equal(code, 0, stdout);

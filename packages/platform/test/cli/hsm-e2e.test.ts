@@ -46,7 +46,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("the issuing CA key in a SoftHSM token, end to end", { timeout: 180_000 }, () => {
+describe("the issuing CA key in a SoftHSM token, end to end", () => {
   let issuingPem: string;
 
   test("obol pki hsm-init: the key ceremony generates the key in the token and the root certifies it", async () => {
@@ -92,7 +92,7 @@ describe("the issuing CA key in a SoftHSM token, end to end", { timeout: 180_000
 
   test("obol start signs in the token: enrolment, openssl verify -crl_check and openssl ocsp, before and after revocation", async () => {
     platform = spawnPlatform({ port: await freePort(), args: ["--demo"], env: baseEnv() });
-    await waitReady(platform, 60_000);
+    await waitReady(platform);
     const adminPassword = /operator\s+admin\s+password (\S+)/.exec(platform.output())![1]!;
     const userPassword = /\+254700000001\s+password (\S+)/.exec(platform.output())![1]!;
     assert.ok(!platform.output().includes(token.pin), "the PIN is never logged");

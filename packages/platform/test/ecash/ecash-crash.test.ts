@@ -29,7 +29,7 @@ async function startPlatform(failpoints: string[]): Promise<void> {
     port, args: ["--demo"],
     env: { OBOL_DATA_DIR: join(dir, "platform"), OBOL_KEY_PASSPHRASE: "", OBOL_ECASH_SWEEP_SECONDS: "1", OBOL_FAILPOINTS: failpoints.join(",") },
   });
-  await waitReady(platform, 90_000);
+  await waitReady(platform);
 }
 
 async function json(method: string, path: string, body?: unknown, token?: string): Promise<any> {
@@ -55,7 +55,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test("a crash between the state commit and the ledger move converges on exactly one move, for withdrawals and confirmations", { timeout: 300_000 }, async () => {
+test("a crash between the state commit and the ledger move converges on exactly one move, for withdrawals and confirmations", async () => {
   const platformFor = (token: () => Promise<string>) => new EcashPlatformClient(platform.url, token);
   const shopPlatform = platformFor(async () => logins.merchantKey);
   const params = toPublicParams(await shopPlatform.params());

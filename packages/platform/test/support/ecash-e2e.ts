@@ -28,7 +28,7 @@ export async function startEcashWorld(): Promise<EcashWorld> {
     items: { coffee: { price: "40", goods: "one coffee, served" }, tea: { price: "30", goods: "one tea, served" } },
   }));
   const platform = spawnPlatform({ port: await freePort(), args: ["--demo"], env: { OBOL_DATA_DIR: join(dir, "platform"), OBOL_KEY_PASSPHRASE: "" } });
-  await waitReady(platform, 90_000);
+  await waitReady(platform);
   const amina = /\+254700000001\s+password (\S+)/.exec(platform.output())![1]!;
   const adminPassword = /operator\s+admin\s+password (\S+)/.exec(platform.output())![1]!;
   const merchantKey = /API key (obol_sk_\S+)/.exec(platform.output())![1]!;

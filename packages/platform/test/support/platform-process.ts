@@ -46,8 +46,14 @@ export function spawnPlatform(options: { databaseUrl?: string; port: number; arg
   };
 }
 
-/** Waits until /ready answers 200, or fails with the process output when it exits or times out. */
-export async function waitReady(platform: PlatformProcess, timeoutMs = 30_000): Promise<void> {
+/**
+ * How long a start may take before a test gives up: a deadlock guard, not a speed limit (a first start on a
+ * busy 2-core machine took over 90 s). Below the run's per-file guard, so the failure shows the output.
+ */
+export const startGuardMs = 300_000;
+
+/** Waits until /ready answers 200, or fails with the process output when it exits or hangs past the guard. */
+export async function waitReady(platform: PlatformProcess, timeoutMs = startGuardMs): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited = false;
   void platform.exited.then(() => (exited = true));

@@ -1,0 +1,12 @@
+import { PGlite } from "@electric-sql/pglite";
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+let t = cpu(), w = performance.now();
+const mark = (label) => { const c = cpu(), n = performance.now(); console.log(label, "cpu", (c - t).toFixed(2), "wall", ((n - w) / 1000).toFixed(2)); t = c; w = n; };
+const a = await PGlite.create(); await a.query("select 1"); mark("create memory #1");
+const b = await PGlite.create(); await b.query("select 1"); mark("create memory #2 (same process)");
+await a.exec("create table t (x int); insert into t values (1)");
+const dump = await a.dumpDataDir("none"); mark(`dumpDataDir none (${dump.size} bytes)`);
+const dumpGz = await a.dumpDataDir("gzip"); mark(`dumpDataDir gzip (${dumpGz.size} bytes)`);
+const c = await PGlite.create({ loadDataDir: dump }); console.log((await c.query("select * from t")).rows); mark("create from dump (none)");
+const d = await PGlite.create({ loadDataDir: dumpGz }); await d.query("select 1"); mark("create from dump (gzip)");
+const e = await a.clone(); await e.query("select 1"); mark("clone");
