@@ -61,20 +61,21 @@ function redact(url) {
 }
 
 /**
- * A directory for this run's test fixtures (support/snapshot.ts: a migrated, keyed platform database), made
- * here once before the test files start so that they all restore it instead of each running initdb.
+ * A directory for this run's test fixtures (support/snapshot.ts: a migrated, keyed platform database and an
+ * empty initdb'd PGlite cluster), made here once before the test files start so that they restore or copy
+ * them instead of each running initdb.
  */
 async function prepareFixtures() {
   const dir = mkdtempSync(join(tmpdir(), "obol-test-cache-"));
   const dist = join(root, "packages", "platform", "dist");
   const snapshot = join(dist, "test", "support", "snapshot.js");
   if (!existsSync(snapshot)) throw new Error(`${relative(root, snapshot)} is missing: run \`npm run build\` first`);
-  const { prepareSnapshot, snapshotKeyPassphrase } = await import(pathToFileURL(snapshot).href);
+  const { prepareEmptyCluster, prepareSnapshot, snapshotKeyPassphrase } = await import(pathToFileURL(snapshot).href);
   const { loadConfig } = await import(pathToFileURL(join(dist, "src", "config.js")).href);
   process.env.OBOL_TEST_CACHE_DIR = dir;
   const startedAt = performance.now();
-  await prepareSnapshot(loadConfig({ DATABASE_URL: "", OBOL_KEY_PASSPHRASE: snapshotKeyPassphrase }));
-  console.log(`run-tests: made the platform snapshot in ${dir} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
+  await Promise.all([prepareSnapshot(loadConfig({ DATABASE_URL: "", OBOL_KEY_PASSPHRASE: snapshotKeyPassphrase })), prepareEmptyCluster(dir)]);
+  console.log(`run-tests: made the test fixtures in ${dir} in ${((performance.now() - startedAt) / 1000).toFixed(1)} s`);
   return dir;
 }
 

@@ -3,14 +3,17 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runCli, type CliResult } from "../support/platform-process.js";
+import { runCli, seedDataDir, type CliResult } from "../support/platform-process.js";
 
 function obol(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
   return runCli(args, { HOME: process.env.HOME ?? "/tmp", ...env }, stdin);
 }
 
 let dataDir: string;
-before(async () => { dataDir = await mkdtemp(join(tmpdir(), "obol-cli-")); });
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "obol-cli-"));
+  seedDataDir(dataDir);
+});
 after(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
 describe("obol CLI", () => {

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { createCsr } from "@obol/pki";
-import { freePort, spawnPlatform, waitReady, type PlatformProcess, runCli, type CliResult } from "../support/platform-process.js";
+import { freePort, spawnPlatform, waitReady, type PlatformProcess, runCli, seedDataDir, type CliResult } from "../support/platform-process.js";
 import { pkcs11js, softHsmToken, type SoftHsmToken } from "../support/softhsm.js";
 
 const run = promisify(execFile);
@@ -38,6 +38,7 @@ async function json(method: string, path: string, body?: unknown, bearer?: strin
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "obol-hsm-e2e-"));
+  seedDataDir(join(dir, "data"));
   token = await softHsmToken(join(dir, "softhsm"));
   process.env.SOFTHSM2_CONF = token.env.SOFTHSM2_CONF; // for the direct pkcs11js checks in this process
 });

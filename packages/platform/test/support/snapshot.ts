@@ -88,3 +88,14 @@ export async function openSnapshotDatabase(config: Config): Promise<Database> {
 export async function prepareSnapshot(config: Config): Promise<void> {
   await snapshotFor(config);
 }
+
+/** Where run-tests.mjs keeps an initdb'd, empty PGlite cluster for processes that open PGlite on a directory. */
+export function emptyClusterTemplate(cacheDir: string): string {
+  return join(cacheDir, "pglite-empty");
+}
+
+/** Makes the empty cluster template (run-tests.mjs, before the test files start). */
+export async function prepareEmptyCluster(cacheDir: string): Promise<void> {
+  const pglite = await PGlite.create({ dataDir: emptyClusterTemplate(cacheDir) });
+  await pglite.close();
+}
