@@ -50,7 +50,7 @@ after(async () => {
 describe("obol merchant + obol wallet: a user-confirmed payment", () => {
   test("the merchant requests, the wallet (another process) sees and confirms it, the merchant sees it succeed, then refunds part", async () => {
     const waiting = obol(["merchant", "request", "--amount", "25000", "--payer", "+254700000001", "--reference", "order-42", "--description", "Two lattes", "--wait", "600"]);
-    const confirmed = await obol(["wallet", "confirm", "--wait", "600"]);
+    const confirmed = await obol(["wallet", "confirm", "--wait", "25"]); // the most one inbox poll may wait (inboxWaitSecondsMax)
     assert.equal(confirmed.code, 0, confirmed.stdout + confirmed.stderr);
     assert.match(confirmed.stdout, /request: 250\.00 KES to Demo Coffee Ltd \(reference order-42\)/);
     assert.match(confirmed.stdout, /paid 250\.00 KES to Demo Coffee Ltd: payment [0-9a-f-]{36}, receipt verified/);

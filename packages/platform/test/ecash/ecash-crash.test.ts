@@ -16,7 +16,7 @@ import { after, before, test } from "node:test";
 import { merchant, wallet } from "@obol/svs";
 import { EcashPlatformClient, toPublicParams } from "../../src/ecash/platform-client.js";
 import { EcashWallet } from "../../src/ecash/wallet.js";
-import { freePort, spawnPlatform, waitReady, type PlatformProcess } from "../support/platform-process.js";
+import { freePort, spawnPlatform, startGuardMs, waitReady, type PlatformProcess } from "../support/platform-process.js";
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 let dir: string;
@@ -113,7 +113,7 @@ test("a crash between the state commit and the ledger move converges on exactly 
 
   await startPlatform([]);
   const merchantBalance = async () => (await json("GET", "/v1/merchant", undefined, logins.merchantKey)).balances[0].available as string;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + startGuardMs; // a deadlock guard: the sweeper runs every second
   while ((await merchantBalance()) === "0" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
   assert.equal(await merchantBalance(), "80", "the sweeper applied the stored settlement");
   ecash = new EcashWallet(saved, store, platformFor(userToken));

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliPath, freePort, spawnPlatform, waitReady, type PlatformProcess } from "./platform-process.js";
+import { cliPath, freePort, spawnPlatform, startGuardMs, waitReady, type PlatformProcess } from "./platform-process.js";
 
 export interface EcashWorld {
   platform: PlatformProcess;
@@ -60,7 +60,7 @@ export async function startEcashWorld(): Promise<EcashWorld> {
     servers.push(child);
     let output = "";
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`merchant server did not start:\n${output}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`merchant server did not start:\n${output}`)), startGuardMs);
       child.stdout!.on("data", (chunk) => {
         output += chunk;
         const url = /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
