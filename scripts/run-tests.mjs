@@ -114,7 +114,8 @@ let server;
 let cacheDir;
 let exitCode = 1;
 try {
-  cacheDir = await prepareFixtures();
+  // The integration tests use neither fixture (they run on PostgreSQL).
+  if (mode === "unit") cacheDir = await prepareFixtures();
   const env = { ...process.env };
   if (mode === "integration") {
     if (env.DATABASE_URL) {
