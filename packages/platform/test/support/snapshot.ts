@@ -57,9 +57,7 @@ async function snapshotFor(config: Config): Promise<Blob> {
     snapshot = (async () => {
       const cacheDir = process.env.OBOL_TEST_CACHE_DIR;
       const file = cacheDir === undefined || cacheDir === "" ? undefined : join(cacheDir, `platform-${key}.tar`);
-      if (file !== undefined) {
-        if (existsSync(file)) return openAsBlob(file);
-      }
+      if (file !== undefined && existsSync(file)) return openAsBlob(file);
       const dump = await makeSnapshot(config.publicUrl);
       if (file !== undefined) {
         // Written aside and renamed: a process reading at the same time sees the whole file or none.
