@@ -85,6 +85,11 @@ export interface PlatformOptions {
   bank?: BankEndpointOverride;
   /** "manual": no settlement timer; the caller runs settlements (tests). */
   settlementScheduler?: "auto" | "manual";
+  /**
+   * Storage opened by the caller, used instead of the configured one and closed by stop() (tests: an
+   * in-memory PGlite restored from a migrated, keyed snapshot). Code only: no setting reaches it.
+   */
+  database?: Database;
 }
 
 export interface Platform {
@@ -122,7 +127,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
   // embedded bank opens beside it. PostgreSQL may already hold them: there, they are looked for first.
   const passphrase = await keyPassphrase(config, options.memory === true);
   const urls = { ocspUrl: `${config.publicUrl}/pki/ocsp`, crlUrl: `${config.publicUrl}/pki/crl` };
-  const newDatabase = config.databaseUrl === undefined && (options.memory === true || isNewPgliteDir(join(config.dataDir, "pglite")));
+  const newDatabase = options.database === undefined && config.databaseUrl === undefined && (options.memory === true || isNewPgliteDir(join(config.dataDir, "pglite")));
   const keysStarted = performance.now();
   const premade = newDatabase && config.pkcs11 === undefined ? makeKeys(passphrase, new Date(clock()), urls, options.onKeyCreation) : undefined;
   premade?.catch(() => {}); // awaited (and its failure reported) by loadOrCreateKeys below
@@ -136,7 +141,7 @@ export async function createPlatform(config: Config, options: PlatformOptions): 
   bankOpened.catch(() => {});
   let database: Database;
   try {
-    database = config.databaseUrl !== undefined
+    database = options.database !== undefined ? options.database : config.databaseUrl !== undefined
       ? await openDatabase({ url: config.databaseUrl, poolSize: config.limits.dbPoolSize })
       : await openDatabase(options.memory ? { memory: true, template: pgliteTemplate } : { dataDir: join(config.dataDir, "pglite"), template: pgliteTemplate }).catch((error: unknown) => {
         if (options.memory) throw error;

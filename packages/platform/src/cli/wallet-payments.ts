@@ -22,11 +22,22 @@ function describe(a: Record<string, string>): string {
   return `${formatAmount(BigInt(a.Amount ?? "0"), a.Currency ?? "XXX")} to ${a.MerchantName} (reference ${a.Reference}${a.Kind === "escrow" ? ", escrow" : ""}), expires ${a.ExpiresAt}, payment ${a.PaymentId}`;
 }
 
+/** The platform holds one inbox long-poll at most this long (its inbox wait limit): a longer --wait is several polls. */
+const inboxPollSecondsMax = 25;
+
 async function inbox(keystore: Keystore, waitSeconds: number): Promise<Record<string, string>[]> {
   const stop = countdown("waiting for a payment request", waitSeconds);
-  const { element } = await exchange(keystore, "wallet.inbox", [{ name: "Inbox", attributes: { WaitSeconds: String(waitSeconds) } }]);
-  stop();
-  return (element?.children ?? []).filter((c): c is XmlNode => typeof c !== "string").map((c) => c.attributes ?? {});
+  try {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const left = Math.max(0, Math.ceil((deadline - Date.now()) / 1000));
+      const { element } = await exchange(keystore, "wallet.inbox", [{ name: "Inbox", attributes: { WaitSeconds: String(Math.min(left, inboxPollSecondsMax)) } }]);
+      const requests = (element?.children ?? []).filter((c): c is XmlNode => typeof c !== "string").map((c) => c.attributes ?? {});
+      if (requests.length > 0 || left <= inboxPollSecondsMax) return requests;
+    }
+  } finally {
+    stop();
+  }
 }
 
 export async function walletInbox(options: { keystore: string; url?: string | undefined; waitSeconds: number }): Promise<number> {

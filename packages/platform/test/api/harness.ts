@@ -9,6 +9,7 @@ import { loadConfig } from "../../src/config.js";
 import { seedDemoData, type DemoLogins } from "../../src/demo-data.js";
 import { apiErrors } from "../../src/errors/api-errors.js";
 import { createPlatform, type Platform } from "../../src/platform.js";
+import { openSnapshotDatabase, snapshotKeyPassphrase } from "../support/snapshot.js";
 
 /** A clock the test moves by hand; starts at the real time so database defaults (now()) stay close. */
 export class ManualClock {
@@ -82,8 +83,12 @@ export interface HarnessOptions {
 
 export async function openHarness(options: HarnessOptions = {}): Promise<Harness> {
   const clock = new ManualClock();
-  const config = loadConfig({ DATABASE_URL: "", ...options.env });
-  const platform = await createPlatform(config, { logger: options.logger ?? false, memory: true, clock: clock.read, ...(options.webhookWorker ? { webhookWorker: options.webhookWorker } : {}) });
+  // Restored from the run's migrated, keyed snapshot (support/snapshot.ts) instead of a fresh initdb.
+  const config = loadConfig({ DATABASE_URL: "", OBOL_KEY_PASSPHRASE: snapshotKeyPassphrase, ...options.env });
+  const platform = await createPlatform(config, {
+    logger: options.logger ?? false, memory: true, clock: clock.read, database: await openSnapshotDatabase(config),
+    ...(options.webhookWorker ? { webhookWorker: options.webhookWorker } : {}),
+  });
   const demo = (await seedDemoData(platform.services))!;
   const errorCodes = new Map<string, string>();
   const statuses = new Map<number, string>();

@@ -6,12 +6,14 @@ import { after, before, test } from "node:test";
 import { sql } from "kysely";
 import { loadConfig } from "../../src/config.js";
 import { createPlatform, type Platform } from "../../src/platform.js";
+import { openSnapshotDatabase, snapshotKeyPassphrase } from "../support/snapshot.js";
 import { canTransition, finalStates, operationStates, transitions, type OperationState } from "../../src/modules/banking/operations.js";
 
 let platform: Platform;
 let linkId: string;
 before(async () => {
-  platform = await createPlatform(loadConfig({ DATABASE_URL: "" }), { logger: false, memory: true });
+  const config = loadConfig({ DATABASE_URL: "", OBOL_KEY_PASSPHRASE: snapshotKeyPassphrase });
+  platform = await createPlatform(config, { logger: false, memory: true, database: await openSnapshotDatabase(config) });
   linkId = randomUUID();
   await sql`INSERT INTO banking_links (id, party_type, party_id, currency, account_number, method, status)
             VALUES (${linkId}::uuid, 'user', ${randomUUID()}::uuid, 'KES', 'RB0000000001', 'msisdn', 'pending')`.execute(platform.services.db);

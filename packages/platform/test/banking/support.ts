@@ -7,6 +7,7 @@ import { sql } from "kysely";
 import { loadConfig } from "../../src/config.js";
 import { seedDemoData, type DemoLogins } from "../../src/demo-data.js";
 import { createPlatform, type Platform } from "../../src/platform.js";
+import { openSnapshotDatabase, snapshotKeyPassphrase } from "../support/snapshot.js";
 
 export interface Banked {
   platform: Platform;
@@ -21,7 +22,7 @@ export interface Banked {
   newUser(): Promise<{ id: string; msisdn: string; token: string }>;
   walletOf(userId: string): Promise<{ posted: bigint; held: bigint }>;
   bankBalance(number: string): Promise<bigint>;
-  /** Runs the recovery sweeper (waiting out retry delays) until the operation is final, or fails after `timeoutMs`. */
+  /** Runs the recovery sweeper (waiting out retry delays) until the operation is final; `timeoutMs` is a deadlock guard. */
   settle(operationId: string, timeoutMs?: number): Promise<string>;
   settlementBalance(): Promise<bigint>;
   clearingBalance(): Promise<bigint>;
@@ -30,9 +31,11 @@ export interface Banked {
 
 export async function openBanked(env: Record<string, string> = {}): Promise<Banked> {
   const bank = await createReferenceBank(loadBankConfig({ LOG_LEVEL: "silent" }), { logger: false, memory: true });
-  const config = loadConfig({ DATABASE_URL: "", OBOL_BANK_TIMEOUT_MS: "1000", OBOL_BANK_RETRY_MS: "10", OBOL_BANK_SWEEP_INTERVAL_MS: "600000", ...env });
+  const config = loadConfig({
+    DATABASE_URL: "", OBOL_KEY_PASSPHRASE: snapshotKeyPassphrase, OBOL_BANK_TIMEOUT_MS: "1000", OBOL_BANK_RETRY_MS: "10", OBOL_BANK_SWEEP_INTERVAL_MS: "600000", ...env,
+  });
   const platform = await createPlatform(config, {
-    logger: false, memory: true, settlementScheduler: "manual", bank: { transport: inProcessTransport(bank.service), certificatesPem: bank.certificatesPem },
+    logger: false, memory: true, settlementScheduler: "manual", database: await openSnapshotDatabase(config), bank: { transport: inProcessTransport(bank.service), certificatesPem: bank.certificatesPem },
   });
   const keys = platform.services.pki.keys;
   await bank.books.registerClient(config.bank.clientId, keys.signing.certificateDer, keys.encryption.certificateDer);
@@ -79,7 +82,7 @@ export async function openBanked(env: Record<string, string> = {}): Promise<Bank
       const wallet = (await platform.services.wallet.balances(userId)).find((w) => w.currency === currency)!;
       return { posted: BigInt(wallet.posted), held: BigInt(wallet.held) };
     },
-    async settle(operationId, timeoutMs = 10_000) {
+    async settle(operationId, timeoutMs = 300_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         await platform.services.banking.sweepOnce();

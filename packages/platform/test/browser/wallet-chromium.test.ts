@@ -54,7 +54,7 @@ before(async () => {
   assert.ok(existsSync(chromiumPath), `${chromiumPath} is missing: apt-get install -y chromium (the browser test needs the real browser)`);
   dir = await mkdtemp(join(tmpdir(), "obol-browser-"));
   platform = spawnPlatform({ port: await freePort(), args: ["--demo"], env: { OBOL_DATA_DIR: join(dir, "data"), OBOL_KEY_PASSPHRASE: "" } });
-  await waitReady(platform, 60_000);
+  await waitReady(platform);
   browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
 });
 after(async () => {
@@ -63,7 +63,7 @@ after(async () => {
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
-test("in Chromium: enrol, obtain a session key, read the balance and pay under it, verify answer and receipt", { timeout: 120_000 }, async () => {
+test("in Chromium: enrol, obtain a session key, read the balance and pay under it, verify answer and receipt", async () => {
   const aminaPassword = /\+254700000001\s+password (\S+)/.exec(platform.output())![1]!;
   const adminPassword = /operator\s+admin\s+password (\S+)/.exec(platform.output())![1]!;
   const token = (await json("POST", "/v1/auth/login", { msisdn: "+254700000001", password: aminaPassword })).token as string;

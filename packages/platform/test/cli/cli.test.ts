@@ -3,17 +3,20 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { runCli, type CliResult } from "../support/platform-process.js";
+import { runCli, seedDataDir, type CliResult } from "../support/platform-process.js";
 
 function obol(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<CliResult> {
   return runCli(args, { HOME: process.env.HOME ?? "/tmp", ...env }, stdin);
 }
 
 let dataDir: string;
-before(async () => { dataDir = await mkdtemp(join(tmpdir(), "obol-cli-")); });
+before(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), "obol-cli-"));
+  seedDataDir(dataDir);
+});
 after(async () => { await rm(dataDir, { recursive: true, force: true }); });
 
-describe("obol CLI", { timeout: 600_000 }, () => {
+describe("obol CLI", () => {
   test("obol demo makes a P2P transfer and a bank-funded, user-confirmed payment over HTTP, and proves the ledger", async () => {
     const { code, stdout } = await obol(["demo"]);
     assert.equal(code, 0, stdout);

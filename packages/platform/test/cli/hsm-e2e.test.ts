@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
 import { createCsr } from "@obol/pki";
-import { freePort, spawnPlatform, waitReady, type PlatformProcess, runCli, type CliResult } from "../support/platform-process.js";
+import { freePort, spawnPlatform, waitReady, type PlatformProcess, runCli, seedDataDir, type CliResult } from "../support/platform-process.js";
 import { pkcs11js, softHsmToken, type SoftHsmToken } from "../support/softhsm.js";
 
 const run = promisify(execFile);
@@ -38,6 +38,7 @@ async function json(method: string, path: string, body?: unknown, bearer?: strin
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), "obol-hsm-e2e-"));
+  seedDataDir(join(dir, "data"));
   token = await softHsmToken(join(dir, "softhsm"));
   process.env.SOFTHSM2_CONF = token.env.SOFTHSM2_CONF; // for the direct pkcs11js checks in this process
 });
@@ -46,7 +47,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe("the issuing CA key in a SoftHSM token, end to end", { timeout: 180_000 }, () => {
+describe("the issuing CA key in a SoftHSM token, end to end", () => {
   let issuingPem: string;
 
   test("obol pki hsm-init: the key ceremony generates the key in the token and the root certifies it", async () => {
@@ -92,7 +93,7 @@ describe("the issuing CA key in a SoftHSM token, end to end", { timeout: 180_000
 
   test("obol start signs in the token: enrolment, openssl verify -crl_check and openssl ocsp, before and after revocation", async () => {
     platform = spawnPlatform({ port: await freePort(), args: ["--demo"], env: baseEnv() });
-    await waitReady(platform, 60_000);
+    await waitReady(platform);
     const adminPassword = /operator\s+admin\s+password (\S+)/.exec(platform.output())![1]!;
     const userPassword = /\+254700000001\s+password (\S+)/.exec(platform.output())![1]!;
     assert.ok(!platform.output().includes(token.pin), "the PIN is never logged");

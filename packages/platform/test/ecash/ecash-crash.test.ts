@@ -16,7 +16,7 @@ import { after, before, test } from "node:test";
 import { merchant, wallet } from "@obol/svs";
 import { EcashPlatformClient, toPublicParams } from "../../src/ecash/platform-client.js";
 import { EcashWallet } from "../../src/ecash/wallet.js";
-import { freePort, spawnPlatform, waitReady, type PlatformProcess } from "../support/platform-process.js";
+import { freePort, spawnPlatform, startGuardMs, waitReady, type PlatformProcess } from "../support/platform-process.js";
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
 let dir: string;
@@ -29,7 +29,7 @@ async function startPlatform(failpoints: string[]): Promise<void> {
     port, args: ["--demo"],
     env: { OBOL_DATA_DIR: join(dir, "platform"), OBOL_KEY_PASSPHRASE: "", OBOL_ECASH_SWEEP_SECONDS: "1", OBOL_FAILPOINTS: failpoints.join(",") },
   });
-  await waitReady(platform, 90_000);
+  await waitReady(platform);
 }
 
 async function json(method: string, path: string, body?: unknown, token?: string): Promise<any> {
@@ -55,7 +55,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test("a crash between the state commit and the ledger move converges on exactly one move, for withdrawals and confirmations", { timeout: 300_000 }, async () => {
+test("a crash between the state commit and the ledger move converges on exactly one move, for withdrawals and confirmations", async () => {
   const platformFor = (token: () => Promise<string>) => new EcashPlatformClient(platform.url, token);
   const shopPlatform = platformFor(async () => logins.merchantKey);
   const params = toPublicParams(await shopPlatform.params());
@@ -113,7 +113,7 @@ test("a crash between the state commit and the ledger move converges on exactly 
 
   await startPlatform([]);
   const merchantBalance = async () => (await json("GET", "/v1/merchant", undefined, logins.merchantKey)).balances[0].available as string;
-  const deadline = Date.now() + 60_000;
+  const deadline = Date.now() + startGuardMs; // a deadlock guard: the sweeper runs every second
   while ((await merchantBalance()) === "0" && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
   assert.equal(await merchantBalance(), "80", "the sweeper applied the stored settlement");
   ecash = new EcashWallet(saved, store, platformFor(userToken));

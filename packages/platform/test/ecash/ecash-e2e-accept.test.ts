@@ -15,7 +15,7 @@ after(async () => {
   await world?.stop();
 });
 
-test("the user confirms the deposit: the merchant is credited 80 and 20 stays in escrow", { timeout: 300_000 }, async () => {
+test("the user confirms the deposit: the merchant is credited 80 and 20 stays in escrow", async () => {
   const { wallet, merchant } = await world.payAndDeposit();
   const confirmed = await wallet(["confirm", "--accept", "--wait", "5"]);
   assert.match(confirmed, /2 payment\(s\), total 0\.80 KES\n {2}payment 0: 0\.40 KES\n {2}payment 1: 0\.40 KES\n {2}matches your wallet's log\n {2}accepted: the merchant is paid/);

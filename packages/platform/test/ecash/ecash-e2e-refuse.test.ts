@@ -14,7 +14,7 @@ after(async () => {
   await world?.stop();
 });
 
-test("the user refuses the deposit: nothing is credited and the records are disputed", { timeout: 300_000 }, async () => {
+test("the user refuses the deposit: nothing is credited and the records are disputed", async () => {
   const { wallet, merchant } = await world.payAndDeposit();
   const refused = await wallet(["confirm", "--reject", "--wait-seconds", "5"] /* the deprecated spelling of --wait */);
   assert.match(refused, /total 0\.80 KES\n(.*\n){2} {2}matches your wallet's log\n {2}refused: the payments are disputed/);

@@ -58,7 +58,7 @@ export function spawnBank(options: { port: number; dataDir: string; databaseUrl?
   };
 }
 
-export async function waitBankReady(bank: BankProcess, timeoutMs = 60_000): Promise<void> {
+export async function waitBankReady(bank: BankProcess, timeoutMs = 300_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && bank.child.exitCode === null) {
     try {

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cliPath, freePort, spawnPlatform, waitReady, type PlatformProcess } from "./platform-process.js";
+import { cliPath, freePort, spawnPlatform, startGuardMs, waitReady, type PlatformProcess } from "./platform-process.js";
 
 export interface EcashWorld {
   platform: PlatformProcess;
@@ -28,7 +28,7 @@ export async function startEcashWorld(): Promise<EcashWorld> {
     items: { coffee: { price: "40", goods: "one coffee, served" }, tea: { price: "30", goods: "one tea, served" } },
   }));
   const platform = spawnPlatform({ port: await freePort(), args: ["--demo"], env: { OBOL_DATA_DIR: join(dir, "platform"), OBOL_KEY_PASSPHRASE: "" } });
-  await waitReady(platform, 90_000);
+  await waitReady(platform);
   const amina = /\+254700000001\s+password (\S+)/.exec(platform.output())![1]!;
   const adminPassword = /operator\s+admin\s+password (\S+)/.exec(platform.output())![1]!;
   const merchantKey = /API key (obol_sk_\S+)/.exec(platform.output())![1]!;
@@ -60,7 +60,7 @@ export async function startEcashWorld(): Promise<EcashWorld> {
     servers.push(child);
     let output = "";
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`merchant server did not start:\n${output}`)), 60_000);
+      const timer = setTimeout(() => reject(new Error(`merchant server did not start:\n${output}`)), startGuardMs);
       child.stdout!.on("data", (chunk) => {
         output += chunk;
         const url = /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
