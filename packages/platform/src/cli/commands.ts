@@ -267,7 +267,7 @@ function ecashCommands(): Command[] {
   return [
     {
       name: "wallet ecash register", summary: "enrol the wallet for e-cash (no key escrow)", details: ecashWalletSecrets,
-      flags: { url: { ...url, defaultText: "the enrolled keystore's URL" }, msisdn: { type: "string", value: "MSISDN", description: "your phone number", defaultText: "the enrolled keystore's" }, keystore },
+      flags: { url: { ...url, defaultText: "the enrolled keystore's URL, else $OBOL_URL, else http://127.0.0.1:3000" }, msisdn: { type: "string", value: "MSISDN", description: "your phone number", defaultText: "the enrolled keystore's" }, keystore },
       examples: ["obol wallet ecash register", "obol wallet ecash register --url http://127.0.0.1:3000 --msisdn +254700000001"],
       run: async (v) => (await ecashWallet()).ecashRegister({ keystore: keystorePath(v), ...(v.url === undefined ? {} : { url: platformUrl(v.url) }), ...(v.msisdn === undefined ? {} : { msisdn: str(v.msisdn)! }) }),
     },

@@ -8,6 +8,7 @@ import { EcashWallet } from "../ecash/wallet.js";
 import { ObolError } from "../errors/obol-error.js";
 import { formatAmount } from "../money.js";
 import { login, secret } from "./wallet.js";
+import { platformUrl as resolvePlatformUrl } from "./args.js";
 
 /** The public part of the e-cash wallet file: where the platform is and who logs in. */
 interface WalletFilePlain {
@@ -51,7 +52,9 @@ export async function ecashRegister(options: { keystore: string; url?: string; m
     url ??= keystore?.url;
     msisdn ??= keystore?.msisdn;
   }
-  if (url === undefined || msisdn === undefined) throw new ObolError("ERR_USAGE", "give --url and --msisdn (or --keystore of an enrolled wallet)");
+  // Like every command: --url, else the enrolled keystore's, else OBOL_URL, else the default.
+  url ??= resolvePlatformUrl(undefined);
+  if (msisdn === undefined) throw new ObolError("ERR_USAGE", "give --msisdn (or --keystore of an enrolled wallet)");
   const platformUrl = url.replace(/\/+$/, "");
   const path = ecashWalletPath(options.keystore);
   let opened: { ecash: EcashWallet; plain: WalletFilePlain };
