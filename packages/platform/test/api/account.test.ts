@@ -6,23 +6,15 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
 import { sql } from "kysely";
-import { pino } from "pino";
 import { parseNote } from "../../src/modules/wallet/notes.js";
-import { assertEveryResponseWellFormed, openHarness, snapshot, type Harness } from "./harness.js";
+import { assertEveryResponseWellFormed, capturingLogger, openHarness, snapshot, type Harness } from "./harness.js";
 
-const logLines: string[] = [];
-const logStream = new Writable({
-  write(chunk: Buffer | string, _encoding, callback) {
-    logLines.push(chunk.toString());
-    callback();
-  },
-});
+const { logger, lines: logLines } = capturingLogger();
 
 let h: Harness;
 before(async () => {
-  h = await openHarness({ logger: pino({ level: "trace" }, logStream) });
+  h = await openHarness({ logger });
 });
 after(async () => {
   await h?.stop();

@@ -5,27 +5,19 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { Writable } from "node:stream";
 import { sql } from "kysely";
-import { pino } from "pino";
 import { apiErrors } from "../../src/errors/api-errors.js";
-import { assertEveryResponseWellFormed, ledgerTransferCount, openHarness, snapshot, wallet, type Harness } from "./harness.js";
+import { assertEveryResponseWellFormed, capturingLogger, ledgerTransferCount, openHarness, snapshot, wallet, type Harness } from "./harness.js";
 
 const minute = 60_000;
 const sessionTtlMs = 15 * minute;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-const logLines: string[] = [];
-const logStream = new Writable({
-  write(chunk: Buffer | string, _encoding, callback) {
-    logLines.push(chunk.toString());
-    callback();
-  },
-});
+const { logger, lines: logLines } = capturingLogger();
 
 let h: Harness;
 before(async () => {
-  h = await openHarness({ logger: pino({ level: "trace" }, logStream) });
+  h = await openHarness({ logger });
 });
 after(async () => {
   await h?.stop();

@@ -3,8 +3,10 @@
 // through `call` is recorded, so a file can check that it only ever saw documented error codes.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import { Writable } from "node:stream";
 import type { FastifyBaseLogger } from "fastify";
 import { sql } from "kysely";
+import { pino, type Logger } from "pino";
 import { loadConfig } from "../../src/config.js";
 import { seedDemoData, type DemoLogins } from "../../src/demo-data.js";
 import { apiErrors } from "../../src/errors/api-errors.js";
@@ -206,4 +208,16 @@ export function assertEveryResponseWellFormed(h: Harness): void {
     assert.ok(status < 500, `a request answered ${status} (first seen on ${example})`);
   }
   assert.deepEqual(h.missingRequestId, [], "responses without x-request-id");
+}
+
+/** A trace-level logger whose lines a test can read: it checks that passwords and tokens never reach the log. */
+export function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
+  });
+  return { logger: pino({ level: "trace" }, stream), lines };
 }

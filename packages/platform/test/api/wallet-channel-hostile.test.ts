@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from "node:crypto";
+import { randomBytes, randomUUID, type KeyObject } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { sql } from "kysely";
-import { createCsr } from "@obol/pki";
 import { buildMessage, type XmlNode } from "@obol/xml";
 import { freshnessWindowMs } from "../../src/modules/channel/service.js";
 import { nonceRetentionFactor } from "../../src/modules/channel/store.js";
+import { enrolDeviceKey } from "../support/device.js";
 import { openHarness, snapshot, type Harness } from "./harness.js";
 
 // Hostile wallet messages from outside, each validly signed with the payer's own enrolled device key
@@ -18,11 +18,7 @@ let compactId: string;
 
 before(async () => {
   h = await openHarness();
-  deviceKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-  const code = (await h.call("POST", "/v1/admin/enrolment-codes", { token: h.adminToken, json: { msisdn: h.a.msisdn } })).body.code;
-  const enrolled = await h.call("POST", "/v1/pki/enrol", { token: h.a.token, json: { code, csr: Buffer.from(await createCsr(deviceKey, "phone")).toString("base64") } });
-  assert.equal(enrolled.status, 201, enrolled.text);
-  compactId = enrolled.body.compactId;
+  ({ key: deviceKey, compactId } = await enrolDeviceKey(h, h.a));
 });
 after(async () => { await h.platform.stop(); });
 

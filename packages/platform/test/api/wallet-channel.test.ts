@@ -6,9 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { after, before, describe, test } from "node:test";
-import { createCsr } from "@obol/pki";
 import { buildMessage, verifyReceipt, type XmlNode } from "@obol/xml";
 import { toPem } from "../../src/http/pem.js";
+import { enrolDeviceKey } from "../support/device.js";
 import { openHarness, type Harness } from "./harness.js";
 
 const run = promisify(execFile);
@@ -19,11 +19,7 @@ let serial: string;
 
 before(async () => {
   h = await openHarness();
-  deviceKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-  const code = (await h.call("POST", "/v1/admin/enrolment-codes", { token: h.adminToken, json: { msisdn: h.a.msisdn } })).body.code;
-  const enrolled = await h.call("POST", "/v1/pki/enrol", { token: h.a.token, json: { code, csr: Buffer.from(await createCsr(deviceKey, "phone")).toString("base64") } });
-  assert.equal(enrolled.status, 201, enrolled.text);
-  ({ compactId, serial } = enrolled.body);
+  ({ key: deviceKey, compactId, serial } = await enrolDeviceKey(h, h.a));
 });
 after(async () => { await h.platform.stop(); });
 

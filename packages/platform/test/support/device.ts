@@ -21,13 +21,18 @@ export interface DeviceReply {
   body?: XmlNode[];
 }
 
-/** Enrols a P-256 device key for a harness party (enrolment code from the admin, CSR, certificate). */
-export async function enrolDevice(h: Harness, party: Party): Promise<Device> {
+/** Enrols a fresh P-256 device key for a harness party (enrolment code from the admin, CSR, certificate). */
+export async function enrolDeviceKey(h: Harness, party: Party): Promise<{ key: KeyObject; compactId: string; serial: string }> {
   const key: KeyObject = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
   const code = (await h.call("POST", "/v1/admin/enrolment-codes", { token: h.adminToken, json: { msisdn: party.msisdn } })).body.code;
   const enrolled = await h.call("POST", "/v1/pki/enrol", { token: party.token, json: { code, csr: Buffer.from(await createCsr(key, "phone")).toString("base64") } });
   assert.equal(enrolled.status, 201, enrolled.text);
-  const compactId = enrolled.body.compactId as string;
+  return { key, compactId: enrolled.body.compactId as string, serial: enrolled.body.serial as string };
+}
+
+/** A device of a harness party that signs and posts wallet messages (enrolDeviceKey, then send). */
+export async function enrolDevice(h: Harness, party: Party): Promise<Device> {
+  const { key, compactId } = await enrolDeviceKey(h, party);
   const platformCertificate = new X509Certificate(h.platform.services.pki.keys.signing.certificateDer);
   return {
     party, compactId,
